@@ -1,0 +1,1 @@
+"""Checks called by the hidden tests of each lab, one module per lab."""

@@ -1,0 +1,293 @@
+"""Lab 1 hidden tests: conv helpers, ResidualBlock, ResNet50_layer4 and VGG-16's make_layers.
+
+Each function checks one property of one part and raises AssertionError with what was expected,
+what was found and where to look. Parts are graded on reference sub-parts (a stage on reference
+blocks, a block on reference helpers), so a mistake costs the points of the part it is in.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import torch
+from torch import nn
+
+from autograder import golden
+
+LAB = "lab1"
+HELPERS = ("conv1x1", "conv3x3")
+BLOCK_PARTS = ("ResidualBlock", *HELPERS)
+STAGE_INPUTS = {"layer1": (2, 3, 32, 32), "layer2": (2, 64, 8, 8), "layer3": (2, 256, 4, 4),
+                "layer4": (2, 512, 2, 2)}
+STAGE_OUTPUTS = {"layer1": (2, 64, 8, 8), "layer2": (2, 256, 4, 4), "layer3": (2, 512, 2, 2),
+                 "layer4": (2, 1024, 2, 2)}
+STAGE_HINTS = {
+    "layer1": "7x7 conv (3->64, stride 2, padding 3), BN, ReLU, MaxPool2d(3, stride 2, padding 1)",
+    "layer2": "ResidualBlock(64, 64, 256), (256, 64, 256), then (256, 64, 256, downsample=True)",
+    "layer3": "ResidualBlock(256, 128, 512), two of (512, 128, 512), then (512, 128, 512, downsample=True)",
+    "layer4": "ResidualBlock(512, 256, 1024), then five of (1024, 256, 1024), none downsampling",
+}
+OVERFIT_BATCH, OVERFIT_STEPS, OVERFIT_LOSS = 16, 25, 0.05
+
+
+@functools.cache
+def reference():
+    return golden.load_reference(LAB)
+
+
+@functools.cache
+def goldens() -> dict[str, torch.Tensor]:
+    return golden.load_goldens(LAB)
+
+
+def _shape(module: nn.Module, shape: tuple[int, ...]) -> tuple[int, ...]:
+    with torch.no_grad():
+        return tuple(module.eval()(torch.randn(shape)).shape)
+
+
+def _expect_shape(what: str, got: tuple, expected: tuple, hint: str) -> None:
+    assert got == expected, f"{what}: output shape {got}, expected {expected}. Look at: {hint}"
+
+
+def _expect_golden(case: str, module: nn.Module, shape: tuple[int, ...], hint: str) -> None:
+    expected = goldens()[case]
+    got = golden.golden_output(module, case, shape)
+    assert got.shape == expected.shape, f"{case}: output shape {tuple(got.shape)}, expected {tuple(expected.shape)}. {hint}"
+    error = golden.relative_error(got, expected)
+    assert error <= golden.TOLERANCE, (
+        f"{case}: with fixed weights and input, the output differs from the reference by {error:.3g} "
+        f"(tolerance {golden.TOLERANCE:g}). Shapes are right, so the computation differs. {hint}")
+
+
+# Golden cases: (part factory on a namespace of parts, input shape). `course build` runs them on
+# the reference; the tests run them on the student's parts.
+CASES = {
+    "resblock_downsample": (lambda p: p.ResidualBlock(256, 64, 256, True), (2, 256, 4, 4)),
+    "resblock_identity_projected": (lambda p: p.ResidualBlock(64, 64, 256, False), (2, 64, 4, 4)),
+    "resblock_identity_same": (lambda p: p.ResidualBlock(256, 64, 256, False), (2, 256, 4, 4)),
+    **{f"resnet50_{stage}": (lambda p, s=stage: getattr(p.ResNet50_layer4(), s), STAGE_INPUTS[stage])
+       for stage in STAGE_INPUTS},
+    "vgg16": (lambda p: p.VGG(p.make_layers(p.VGG16_CFG)), (2, 3, 32, 32)),
+}
+
+
+def build_goldens(parts) -> dict[str, torch.Tensor]:
+    """Every golden case computed on the reference `parts` (a module holding the lab's names)."""
+    return {case: golden.golden_output(factory(parts), case, shape) for case, (factory, shape) in CASES.items()}
+
+
+# --- conv helpers ---------------------------------------------------------------------------
+
+def conv_helpers_structure(conv1x1, conv3x3) -> None:
+    """Are conv1x1/conv3x3 an nn.Sequential of Conv2d (kernel 1 / 3) -> BatchNorm2d -> ReLU?"""
+    for helper, size in ((conv1x1, 1), (conv3x3, 3)):
+        block = helper(8, 16, 1, size // 2)
+        kinds = [type(m).__name__ for m in block.children()]
+        assert kinds == ["Conv2d", "BatchNorm2d", "ReLU"], (
+            f"{helper.__name__}(8, 16, 1, {size // 2}) holds {kinds}, expected "
+            f"['Conv2d', 'BatchNorm2d', 'ReLU'] inside nn.Sequential")
+        conv = block[0]
+        assert conv.kernel_size == (size, size) and conv.in_channels == 8 and conv.out_channels == 16, (
+            f"{helper.__name__}(8, 16, ...) makes Conv2d({conv.in_channels}, {conv.out_channels}, "
+            f"kernel_size={conv.kernel_size}), expected Conv2d(8, 16, kernel_size={size})")
+        assert block[1].num_features == 16, f"{helper.__name__}: BatchNorm2d must normalise out_channels=16"
+
+
+def conv_helpers_shape(conv1x1, conv3x3) -> None:
+    """Do conv1x1/conv3x3 honour their stride and padding arguments?"""
+    for helper, size in ((conv1x1, 1), (conv3x3, 3)):
+        for stride, padding, expected in ((1, size // 2, (2, 16, 12, 12)), (2, size // 2, (2, 16, 6, 6)),
+                                          (1, size // 2 + 1, (2, 16, 14, 14))):
+            _expect_shape(f"{helper.__name__}(8, 16, stride={stride}, padding={padding}) on (2, 8, 12, 12)",
+                          _shape(helper(8, 16, stride, padding), (2, 8, 12, 12)), expected,
+                          "pass stride and padding on to nn.Conv2d")
+
+
+# --- ResidualBlock ----------------------------------------------------------------------------
+
+def resblock_downsample_shape(ResidualBlock) -> None:
+    """Does a downsampling block halve H and W and give out_channels channels?"""
+    with golden.reference_parts(ResidualBlock, reference(), HELPERS):
+        block = ResidualBlock(256, 64, 256, True)
+    _expect_shape("ResidualBlock(256, 64, 256, downsample=True) on (2, 256, 8, 8)",
+                  _shape(block, (2, 256, 8, 8)), (2, 256, 4, 4),
+                  "stride 2 in self.layer's first 1x1 conv and in self.downsize")
+
+
+def resblock_downsample_stride_position(ResidualBlock) -> None:
+    """Is the stride-2 convolution of a downsampling block its first 1x1, as the handout says?"""
+    with golden.reference_parts(ResidualBlock, reference(), HELPERS):
+        block = ResidualBlock(256, 64, 256, True)
+    convs = [m for m in block.layer.modules() if isinstance(m, nn.Conv2d)]
+    found = [(c.kernel_size[0], c.stride[0]) for c in convs]
+    assert found == [(1, 2), (3, 1), (1, 1)], (
+        f"self.layer's convolutions (kernel, stride) are {found}, expected [(1, 2), (3, 1), (1, 1)]: "
+        f"the handout puts stride 2 on the first 1x1 convolution, not on the 3x3")
+
+
+def resblock_downsample_golden(ResidualBlock) -> None:
+    """Does a downsampling block compute layer(x) + downsize(x) exactly as the reference?"""
+    with golden.reference_parts(ResidualBlock, reference(), HELPERS):
+        factory, shape = CASES["resblock_downsample"]
+        block = factory(_Parts(ResidualBlock=ResidualBlock))
+    _expect_golden("resblock_downsample", block, shape,
+                   "Check self.layer (1x1 stride 2, 3x3 padding 1, 1x1), self.downsize (1x1 stride 2) and forward.")
+
+
+def resblock_identity_shape(ResidualBlock) -> None:
+    """Does a block without downsampling keep H and W and give out_channels channels?"""
+    with golden.reference_parts(ResidualBlock, reference(), HELPERS):
+        blocks = {(64, 256): ResidualBlock(64, 64, 256, False), (256, 256): ResidualBlock(256, 64, 256, False)}
+    for (cin, cout), block in blocks.items():
+        _expect_shape(f"ResidualBlock({cin}, 64, {cout}) on (2, {cin}, 8, 8)", _shape(block, (2, cin, 8, 8)),
+                      (2, cout, 8, 8), "stride 1 everywhere, padding 1 on the 3x3; make_equal_channel when channels differ")
+
+
+def resblock_identity_param_count(ResidualBlock) -> None:
+    """Does a block create make_equal_channel only where in_channels != out_channels?"""
+    ref = reference()
+    for cin in (64, 256):
+        with golden.reference_parts(ResidualBlock, ref, HELPERS):
+            got = _count(ResidualBlock(cin, 64, 256, False))
+        expected = _count(ref.ResidualBlock(cin, 64, 256, False))
+        assert got == expected, (
+            f"ResidualBlock({cin}, 64, 256) has {got:,} parameters, expected {expected:,}: "
+            + ("a projection is only needed when in_channels != out_channels" if cin == 256
+               else "self.layer is 1x1 -> 3x3 -> 1x1 and make_equal_channel is one 1x1 conv"))
+
+
+def resblock_identity_golden(ResidualBlock) -> None:
+    """Does a block without downsampling compute layer(x) + x, projecting x only when needed?"""
+    for case in ("resblock_identity_projected", "resblock_identity_same"):
+        with golden.reference_parts(ResidualBlock, reference(), HELPERS):
+            factory, shape = CASES[case]
+            block = factory(_Parts(ResidualBlock=ResidualBlock))
+        _expect_golden(case, block, shape,
+                       "The shortcut is x itself when the channel counts match (compare sizes with !=, not "
+                       "`is not`), and make_equal_channel(x) when they differ.")
+
+
+# --- ResNet50_layer4 --------------------------------------------------------------------------
+
+def _resnet(ResNet50_layer4) -> nn.Module:
+    with golden.reference_parts(ResNet50_layer4, reference(), BLOCK_PARTS):
+        return ResNet50_layer4()
+
+
+def _count(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def resnet50_stage_shape(ResNet50_layer4, stage: str) -> None:
+    """Does `stage` turn its input into the handout table's size?"""
+    model = _resnet(ResNet50_layer4)
+    _expect_shape(f"{stage} on {STAGE_INPUTS[stage]}", _shape(getattr(model, stage), STAGE_INPUTS[stage]),
+                  STAGE_OUTPUTS[stage], STAGE_HINTS[stage])
+
+
+def resnet50_stage_golden(ResNet50_layer4, stage: str) -> None:
+    """Does `stage` compute exactly the reference's function (same layers, same order)?"""
+    model = _resnet(ResNet50_layer4)
+    _expect_golden(f"resnet50_{stage}", getattr(model, stage), STAGE_INPUTS[stage], f"Expected: {STAGE_HINTS[stage]}.")
+
+
+def resnet50_head_shape(ResNet50_layer4) -> None:
+    """Do avgpool and fc turn (N, 1024, 2, 2) into (N, 1024, 1, 1) and then 10 logits?"""
+    model = _resnet(ResNet50_layer4)
+    _expect_shape("avgpool on (2, 1024, 2, 2)", _shape(model.avgpool, (2, 1024, 2, 2)), (2, 1024, 1, 1),
+                  "AvgPool2d with kernel 2 and stride 1")
+    _expect_shape("fc on (2, 1024)", _shape(model.fc, (2, 1024)), (2, 10),
+                  "fc is nn.Linear(1024, num_classes) and num_classes defaults to 10")
+
+
+def resnet50_param_count(ResNet50_layer4) -> None:
+    """Has ResNet50_layer4 (on reference blocks) exactly the reference's number of parameters?"""
+    ref = reference()
+    got, expected = _count(_resnet(ResNet50_layer4)), _count(ref.ResNet50_layer4())
+    assert got == expected, (
+        f"ResNet50_layer4 has {got:,} parameters, expected {expected:,}: compare each stage with the "
+        f"handout's table (blocks per stage 3/4/6, channels 256/512/1024) and fc = Linear(1024, 10) with bias")
+
+
+def resnet50_gradients_flow(ResNet50_layer4) -> None:
+    """Does a backward pass through your whole network reach every parameter?"""
+    torch.manual_seed(0)
+    model = ResNet50_layer4().train()
+    model(torch.randn(4, 3, 32, 32)).sum().backward()
+    missing = [name for name, p in model.named_parameters() if p.requires_grad and p.grad is None]
+    assert not missing, (
+        f"{len(missing)} parameter tensors get no gradient, e.g. {missing[:3]}: "
+        f"every layer you create must be used in forward (a projection nobody calls never trains)")
+
+
+def resnet50_overfits_batch(ResNet50_layer4) -> None:
+    """Can your whole network overfit one fixed batch in a few Adam steps (GPU when there is one)?"""
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    torch.manual_seed(0)
+    model = ResNet50_layer4().to(device).train()
+    images = torch.randn(OVERFIT_BATCH, 3, 32, 32, device=device)
+    labels = torch.arange(OVERFIT_BATCH, device=device) % 10
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    losses = []
+    for _ in range(OVERFIT_STEPS):
+        loss = nn.functional.cross_entropy(model(images), labels)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+        if loss.item() < OVERFIT_LOSS:
+            break
+    assert losses[-1] < OVERFIT_LOSS, (
+        f"after {len(losses)} Adam steps (lr 1e-3) on one batch of {OVERFIT_BATCH} images the loss went "
+        f"{losses[0]:.3f} -> {losses[-1]:.3f}, expected below {OVERFIT_LOSS}: something stops the network "
+        f"from learning (a layer that zeroes its input, a detached tensor, a missing ReLU?)")
+
+
+# --- VGG-16 -----------------------------------------------------------------------------------
+
+def _vgg_pattern(cfg, batch_norm: bool) -> list[str]:
+    conv = ["Conv2d", "BatchNorm2d", "ReLU"] if batch_norm else ["Conv2d", "ReLU"]
+    return [kind for v in cfg for kind in (["MaxPool2d"] if v == "M" else conv)]
+
+
+def vgg_layers(make_layers) -> None:
+    """Does make_layers emit Conv2d(3x3, padding 1) [+ BN] + ReLU per number and MaxPool2d(2, 2) per 'M'?"""
+    cfg = reference().VGG16_CFG
+    for batch_norm in (False, True):
+        features = make_layers(cfg, batch_norm=batch_norm)
+        kinds = [type(m).__name__ for m in features]
+        expected = _vgg_pattern(cfg, batch_norm)
+        assert kinds == expected, (
+            f"make_layers(cfg, batch_norm={batch_norm}) gives {len(kinds)} layers starting {kinds[:5]}, expected "
+            f"{len(expected)} starting {expected[:5]}: per number Conv2d{' + BatchNorm2d' if batch_norm else ''} "
+            f"+ ReLU, per 'M' one MaxPool2d")
+        pools = [m for m in features if isinstance(m, nn.MaxPool2d)]
+        convs = [m for m in features if isinstance(m, nn.Conv2d)]
+        assert all(p.kernel_size == 2 and p.stride == 2 for p in pools), "each 'M' is MaxPool2d(kernel_size=2, stride=2)"
+        assert all(c.kernel_size == (3, 3) and c.padding == (1, 1) for c in convs), \
+            "each number is Conv2d(in_channels, v, kernel_size=3, padding=1)"
+
+
+def vgg_param_count(make_layers) -> None:
+    """Has VGG-16 built on your make_layers exactly the reference's number of parameters?"""
+    ref = reference()
+    got = _count(ref.VGG(make_layers(ref.VGG16_CFG)))
+    expected = _count(ref.VGG(ref.make_layers(ref.VGG16_CFG)))
+    assert got == expected, (
+        f"VGG-16 on your make_layers has {got:,} parameters, expected {expected:,}: each convolution takes the "
+        f"previous one's width as in_channels (start at 3, then set in_channels = v)")
+
+
+def vgg_golden(make_layers) -> None:
+    """Does VGG-16 on your make_layers compute exactly the reference's function?"""
+    ref = reference()
+    factory, shape = CASES["vgg16"]
+    _expect_golden("vgg16", factory(_Parts(VGG=ref.VGG, VGG16_CFG=ref.VGG16_CFG, make_layers=make_layers)), shape,
+                   "Layer order per number: Conv2d(3x3, padding 1), [BatchNorm2d], ReLU; 'M' is MaxPool2d(2, 2).")
+
+
+class _Parts:
+    """A namespace of named parts, like the reference module."""
+
+    def __init__(self, **parts):
+        self.__dict__.update(parts)

@@ -1,0 +1,93 @@
+"""Goldens: outputs of reference parts for weights and inputs fixed by name, and their comparison."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import zlib
+from pathlib import Path
+from types import ModuleType
+
+import torch
+from torch import nn
+
+GOLDENS_DIR = Path(__file__).parent / "goldens"
+TOLERANCE = 1e-6  # max |student - reference| / (1 + |reference|), float64 on the CPU
+
+
+def _generator(name: str) -> torch.Generator:
+    return torch.Generator().manual_seed(zlib.crc32(name.encode()))
+
+
+def fixed_value(name: str, like: torch.Tensor) -> torch.Tensor:
+    """A tensor shaped like `like` whose values depend only on the state-dict key `name`."""
+    g = _generator(name)
+    shape = like.shape
+    if name.endswith("running_var") or (name.endswith("weight") and like.dim() == 1):
+        return 0.5 + torch.rand(shape, generator=g, dtype=torch.float64)
+    if name.endswith("running_mean") or name.endswith("bias"):
+        return 0.1 * torch.randn(shape, generator=g, dtype=torch.float64)
+    fan_in = max(1, like[0].numel()) if like.dim() > 1 else 1
+    return torch.randn(shape, generator=g, dtype=torch.float64) * (1.0 / fan_in) ** 0.5
+
+
+def fix_weights(module: nn.Module) -> nn.Module:
+    """Cast `module` to float64, fill every float parameter and buffer by name, switch to eval."""
+    module = module.double().eval()
+    state = {name: fixed_value(name, value) if value.is_floating_point() else value
+             for name, value in module.state_dict().items()}
+    module.load_state_dict(state)
+    return module
+
+
+def fixed_input(case: str, shape: tuple[int, ...]) -> torch.Tensor:
+    """The float64 input of golden case `case`: (N, C, H, W) values fixed by the case name."""
+    return torch.randn(shape, generator=_generator(f"input:{case}"), dtype=torch.float64)
+
+
+@torch.no_grad()
+def golden_output(module: nn.Module, case: str, shape: tuple[int, ...]) -> torch.Tensor:
+    """Output of `module` with fixed weights on the fixed input of `case`, on the CPU."""
+    return fix_weights(module.cpu())(fixed_input(case, shape))
+
+
+def relative_error(got: torch.Tensor, expected: torch.Tensor) -> float:
+    """max |got - expected| / (1 + |expected|) over all elements."""
+    return ((got - expected).abs() / (1 + expected.abs())).max().item()
+
+
+def load_goldens(lab_id: str, folder: Path = GOLDENS_DIR) -> dict[str, torch.Tensor]:
+    """The expected tensors of `lab_id`, written by `course build`."""
+    path = folder / f"{lab_id}.pt"
+    if not path.is_file():
+        raise FileNotFoundError(f"goldens {path} are missing: run `course build` to write them")
+    return torch.load(path, weights_only=True)
+
+
+def load_reference(lab_id: str, folder: Path = GOLDENS_DIR) -> ModuleType:
+    """The reference parts of `lab_id` (written by `course build`) as a module."""
+    path = folder / f"{lab_id}_reference.py"
+    if not path.is_file():
+        raise FileNotFoundError(f"reference {path} is missing: run `course build` to write it")
+    spec = importlib.util.spec_from_file_location(f"autograder_reference_{lab_id}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@contextlib.contextmanager
+def reference_parts(student_class: type, reference: ModuleType, names: tuple[str, ...]):
+    """While active, the globals `names` seen by `student_class` are the reference's.
+
+    Used to grade one part (a stage of a network) on reference sub-parts (its blocks), so a
+    mistake in a block costs the block's points and not the network's too.
+    """
+    namespace = student_class.__init__.__globals__
+    saved = {name: namespace[name] for name in names if name in namespace}
+    namespace.update({name: getattr(reference, name) for name in names})
+    try:
+        yield
+    finally:
+        for name in names:
+            namespace.pop(name, None)
+        namespace.update(saved)

@@ -1,0 +1,38 @@
+"""nbgrader's configuration, derived from course.toml (nbgrader_config.py calls `configure`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from labkit import config
+
+SOURCE_DIR, RELEASE_DIR = "solutions", "assignments"
+# A Python warning as printed to stderr: "<file>:<line>: <Category>Warning: <message>".
+WARNING_PATTERN = r"(?m)^.*:\d+: \w*Warning: "
+CONFIG_FILE = "nbgrader_config.py"
+CONFIG_TEXT = '''\
+# nbgrader reads this file; every setting comes from course.toml (autograder/nbconfig.py).
+from autograder.nbconfig import configure
+
+configure(get_config())
+'''
+
+
+def configure(c, root: Path | None = None) -> None:
+    """Set nbgrader's traitlets config `c` from the course.toml found at `root` (or upwards of cwd)."""
+    course = config.load(root)
+    c.CourseDirectory.root = str(course.root)
+    c.CourseDirectory.course_id = course.course.id
+    c.CourseDirectory.source_directory = SOURCE_DIR
+    c.CourseDirectory.release_directory = RELEASE_DIR
+    c.Execute.timeout = course.grading.cell_timeout
+    c.IgnorePattern.enabled = True
+    c.IgnorePattern.pattern = WARNING_PATTERN
+
+
+def ensure_config_file(root: Path) -> Path:
+    """Write nbgrader_config.py into the course folder `root` unless it is already there."""
+    path = Path(root) / CONFIG_FILE
+    if not path.exists():
+        path.write_text(CONFIG_TEXT, encoding="utf-8")
+    return path

@@ -1,0 +1,75 @@
+"""Reading lab notebooks: validity, graded tests, and the reference code of a source notebook."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
+HIDDEN_MARKERS = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
+DEFINITIONS_TAG = "definitions"
+
+
+class NotebookError(ValueError):
+    """A notebook file that cannot be read as a Jupyter notebook."""
+
+
+@dataclass(frozen=True)
+class GradedTest:
+    grade_id: str
+    points: float
+    source: str
+
+
+def read(path: Path) -> nbformat.NotebookNode:
+    """Read and validate the notebook at `path`; NotebookError says what is wrong with it."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise NotebookError(f"{path.name} cannot be read ({error})") from None
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as error:
+        raise NotebookError(f"{path.name} is not valid JSON (line {error.lineno}, column {error.colno}: "
+                            f"{error.msg}); the file is damaged or truncated") from None
+    try:
+        notebook = nbformat.reads(text, as_version=4)
+        nbformat.validate(notebook)
+    except Exception as error:  # nbformat raises several unrelated types for malformed notebooks
+        first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise NotebookError(f"{path.name} is JSON but not a valid notebook ({first_line})") from None
+    return notebook
+
+
+def nbgrader_meta(cell) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def graded_tests(notebook) -> list[GradedTest]:
+    """The autograded test cells in notebook order, with their points."""
+    return [GradedTest(meta["grade_id"], float(meta.get("points", 0)), cell.source)
+            for cell in notebook.cells
+            if cell.cell_type == "code" and (meta := nbgrader_meta(cell)).get("grade") and not meta.get("solution")]
+
+
+def solution_cells(notebook) -> dict[str, str]:
+    """grade_id -> source of every solution cell."""
+    return {nbgrader_meta(cell)["grade_id"]: cell.source for cell in notebook.cells
+            if cell.cell_type == "code" and nbgrader_meta(cell).get("solution")}
+
+
+def strip_markers(source: str, markers: tuple[str, str]) -> str:
+    """`source` without the lines holding `markers` (the code between them stays)."""
+    return "\n".join(line for line in source.splitlines() if line.strip() not in markers)
+
+
+def reference_source(notebook) -> str:
+    """The code of the cells that define the lab's parts: tagged 'definitions', and solutions."""
+    parts = [strip_markers(cell.source, SOLUTION_MARKERS) for cell in notebook.cells
+             if cell.cell_type == "code" and (nbgrader_meta(cell).get("solution")
+                                              or DEFINITIONS_TAG in cell.metadata.get("tags", []))]
+    return "\n\n\n".join(parts) + "\n"

@@ -1,0 +1,5 @@
+"""Student-facing part of the course kit: set-up, data, training and visible checks."""
+
+from labkit.setup import Lab, setup_lab
+
+__all__ = ["Lab", "setup_lab"]

@@ -1,0 +1,104 @@
+"""Visible checks run under each blank: shapes and sizes, with messages that say where to look."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+# Lab 1: for a (2, 3, 32, 32) input, each stage's output (C, H, W) and where to look when it is off.
+RESNET50_STAGES = (
+    ("layer1", (64, 8, 8), "7x7 conv stride 2 padding 3, then 3x3 max pool stride 2 padding 1"),
+    ("layer2", (256, 4, 4), "three blocks 64->256; only the last one has downsample=True"),
+    ("layer3", (512, 2, 2), "four blocks 256->512; only the last one has downsample=True"),
+    ("layer4", (1024, 2, 2), "six blocks 512->1024, none downsampling"),
+    ("avgpool", (1024, 1, 1), "AvgPool2d(2, 1) turns 2x2 into 1x1"),
+)
+VGG16_CONVS, VGG16_POOLS = 13, 5
+
+
+class CheckFailed(AssertionError):
+    """A visible check found something to fix; the message says what and where."""
+
+
+def passed(message: str) -> None:
+    print(f"\u2713 {message}")
+
+
+def expect(condition: bool, message: str) -> None:
+    if not condition:
+        raise CheckFailed(message)
+
+
+def expect_shape(what: str, tensor: torch.Tensor, expected: tuple, hint: str) -> None:
+    """Fail with 'what is X, expected Y: hint' unless `tensor` has shape `expected`."""
+    got = tuple(tensor.shape)
+    expect(got == tuple(expected), f"{what} is {got}, expected {tuple(expected)}: {hint}")
+
+
+def count_parameters(module: nn.Module) -> int:
+    """Number of trainable scalars in `module`."""
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+
+def build(factory, *args, what: str):
+    """Call `factory(*args)`, turning the skeleton's NotImplementedError into a clear message."""
+    try:
+        return factory(*args)
+    except NotImplementedError:
+        raise CheckFailed(f"{what} is not written yet: replace `raise NotImplementedError()`") from None
+
+
+def check_conv_helpers(conv1x1, conv3x3) -> None:
+    """conv1x1/conv3x3 return Conv -> BatchNorm -> ReLU with the given stride and padding."""
+    x = torch.randn(2, 8, 16, 16)
+    for helper, size in ((conv1x1, 1), (conv3x3, 3)):
+        name = helper.__name__
+        block = build(helper, 8, 16, 2, size // 2, what=name)
+        kinds = [type(m).__name__ for m in block.children()]
+        expect(kinds == ["Conv2d", "BatchNorm2d", "ReLU"],
+               f"{name}(8, 16, 2, {size // 2}) holds {kinds}, expected ['Conv2d', 'BatchNorm2d', 'ReLU'] in nn.Sequential")
+        expect(block[0].kernel_size == (size, size), f"{name} uses kernel {block[0].kernel_size}, expected {size}")
+        expect_shape(f"{name}(8, 16, stride=2, padding={size // 2}) on (2, 8, 16, 16)", block(x), (2, 16, 8, 8),
+                     "pass stride and padding on to nn.Conv2d")
+    passed("conv1x1 and conv3x3: Conv -> BN -> ReLU, stride and padding honoured")
+
+
+def check_residual_block(ResidualBlock) -> None:
+    """Both kinds of block keep or halve the size and give out_channels channels."""
+    block = build(ResidualBlock, 256, 64, 256, True, what="ResidualBlock(downsample=True)")
+    expect_shape("ResidualBlock(256, 64, 256, downsample=True) on (2, 256, 8, 8)", block(torch.randn(2, 256, 8, 8)),
+                 (2, 256, 4, 4), "a downsampling block halves H and W in self.layer and in self.downsize")
+    block = build(ResidualBlock, 64, 64, 256, False, what="ResidualBlock(downsample=False)")
+    expect_shape("ResidualBlock(64, 64, 256) on (2, 64, 8, 8)", block(torch.randn(2, 64, 8, 8)), (2, 256, 8, 8),
+                 "keep H and W; make_equal_channel brings the input to out_channels")
+    block = build(ResidualBlock, 256, 64, 256, False, what="ResidualBlock(downsample=False)")
+    expect_shape("ResidualBlock(256, 64, 256) on (2, 256, 8, 8)", block(torch.randn(2, 256, 8, 8)), (2, 256, 8, 8),
+                 "keep H and W")
+    passed("ResidualBlock: shapes right with and without downsampling")
+
+
+def check_resnet50(ResNet50_layer4) -> None:
+    """Every stage of ResNet50_layer4 gives the handout table's size for a 32x32 input."""
+    model = build(ResNet50_layer4, what="ResNet50_layer4").eval()
+    out = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        for stage, (channels, height, width), hint in RESNET50_STAGES:
+            out = getattr(model, stage)(out)
+            expect_shape(f"{stage} output", out, (2, channels, height, width), hint)
+            passed(f"{stage}: {tuple(out.shape)}")
+        logits = model(torch.randn(2, 3, 32, 32))
+    expect_shape("the logits", logits, (2, 10), "fc maps 1024 features to num_classes=10")
+    passed(f"logits: {tuple(logits.shape)}; {count_parameters(model):,} parameters")
+
+
+def check_vgg(make_layers, VGG, cfg) -> None:
+    """make_layers(cfg) builds VGG-16's 13 convolutions and 5 poolings; VGG maps 32x32 to 10 logits."""
+    features = build(make_layers, cfg, what="make_layers")
+    convs = [m for m in features if isinstance(m, nn.Conv2d)]
+    pools = [m for m in features if isinstance(m, nn.MaxPool2d)]
+    expect(len(convs) == VGG16_CONVS and len(pools) == VGG16_POOLS,
+           f"make_layers(cfg) has {len(convs)} convolutions and {len(pools)} max pools, expected "
+           f"{VGG16_CONVS} and {VGG16_POOLS}: one Conv2d(3x3, padding 1) + ReLU per number, one MaxPool2d(2, 2) per 'M'")
+    logits = VGG(features).eval()(torch.randn(2, 3, 32, 32))
+    expect_shape("VGG-16 logits", logits, (2, 10), "in_channels must follow the previous layer's width")
+    passed(f"VGG-16: {len(convs)} convolutions, {len(pools)} max pools, {count_parameters(VGG(features)):,} parameters")

@@ -1,0 +1,182 @@
+"""course.toml: load it, validate every key and value, and expose it as dataclasses."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tomllib
+import types
+import typing
+from dataclasses import MISSING, dataclass, field, fields
+from pathlib import Path
+
+CONFIG_NAME = "course.toml"
+
+
+class ConfigError(ValueError):
+    """course.toml is missing, unreadable, or has a wrong key or value."""
+
+
+@dataclass(frozen=True)
+class CourseInfo:
+    id: str
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Colab:
+    repository: str
+    branch: str = "main"
+
+
+@dataclass(frozen=True)
+class Data:
+    root: str = "data"
+    checkpoints: str = "checkpoints"
+    download: bool = True
+
+
+@dataclass(frozen=True)
+class Grading:
+    cell_timeout: int = 120
+    notebook_timeout: int = 900
+    workers: int = 1
+
+
+@dataclass(frozen=True)
+class LabConfig:
+    id: str
+    title: str
+    points: float
+    checkpoints: dict[str, str] = field(default_factory=dict)
+    cell_timeout: int | None = None
+    notebook_timeout: int | None = None
+
+
+@dataclass(frozen=True)
+class Course:
+    root: Path
+    course: CourseInfo
+    colab: Colab
+    data: Data
+    grading: Grading
+    labs: dict[str, LabConfig]
+
+    def lab(self, lab_id: str) -> LabConfig:
+        """The lab named `lab_id`; a clear error names the labs that exist."""
+        if lab_id not in self.labs:
+            raise ConfigError(f"{self.root / CONFIG_NAME}: no lab {lab_id!r}{_suggest(lab_id, self.labs)}; "
+                              f"labs are {', '.join(self.labs) or 'none'} (tables [labs.<id>])")
+        return self.labs[lab_id]
+
+    def cell_timeout(self, lab_id: str) -> int:
+        return self.lab(lab_id).cell_timeout or self.grading.cell_timeout
+
+    def notebook_timeout(self, lab_id: str) -> int:
+        return self.lab(lab_id).notebook_timeout or self.grading.notebook_timeout
+
+    @property
+    def data_root(self) -> Path:
+        """Where data sets live: $LABKIT_DATA, else [data] root relative to the course root."""
+        return self._path("LABKIT_DATA", self.data.root)
+
+    @property
+    def checkpoint_root(self) -> Path:
+        """Where instructor checkpoints live: $LABKIT_CHECKPOINTS, else [data] checkpoints."""
+        return self._path("LABKIT_CHECKPOINTS", self.data.checkpoints)
+
+    def _path(self, env: str, configured: str) -> Path:
+        path = Path(os.environ.get(env) or configured).expanduser()
+        return path if path.is_absolute() else self.root / path
+
+
+def _suggest(word: str, choices) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _check_type(value, expected, where: str):
+    """Raise ConfigError unless `value` fits the annotation `expected`."""
+    origin = typing.get_origin(expected)
+    if origin in (types.UnionType, typing.Union):
+        options = typing.get_args(expected)
+        if value is None and type(None) in options:
+            return value
+        return _check_type(value, next(o for o in options if o is not type(None)), where)
+    if origin is dict:
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            raise ConfigError(f"{where} must be a table of strings, got {value!r}")
+        return dict(value)
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if expected is int and isinstance(value, bool) or not isinstance(value, expected):
+        raise ConfigError(f"{where} must be {expected.__name__}, got {type(value).__name__} {value!r}")
+    if expected in (int, float) and value <= 0:
+        raise ConfigError(f"{where} must be positive, got {value!r}")
+    return value
+
+
+def _build(cls, table, where: str, **given):
+    """Build dataclass `cls` from TOML `table`, naming any unknown, missing or mistyped key."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where} must be a table, got {table!r}")
+    hints = typing.get_type_hints(cls)
+    known = [f.name for f in fields(cls) if f.name not in given]
+    for key in table:
+        if key not in known:
+            raise ConfigError(f"unknown key {where}.{key}{_suggest(key, known)}; "
+                              f"known keys: {', '.join(known)}")
+    values = dict(given)
+    for f in fields(cls):
+        if f.name in given:
+            continue
+        if f.name in table:
+            values[f.name] = _check_type(table[f.name], hints[f.name], f"{where}.{f.name}")
+        elif f.default is MISSING and f.default_factory is MISSING:
+            raise ConfigError(f"missing key {where}.{f.name}")
+    return cls(**values)
+
+
+def parse(text: str, root: Path, source: str = CONFIG_NAME) -> Course:
+    """Validate the TOML `text` of a course.toml whose folder is `root`."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{source} is not valid TOML: {error}") from None
+    sections = {"course": CourseInfo, "colab": Colab, "data": Data, "grading": Grading, "labs": None}
+    for key in raw:
+        if key not in sections:
+            raise ConfigError(f"{source}: unknown table [{key}]{_suggest(key, sections)}; "
+                              f"known tables: {', '.join(sections)}")
+    for required in ("course", "colab", "labs"):
+        if required not in raw:
+            raise ConfigError(f"{source}: missing table [{required}]")
+    try:
+        labs = {lab_id: _build(LabConfig, table, f"labs.{lab_id}", id=lab_id)
+                for lab_id, table in raw["labs"].items()}
+        return Course(root=root, labs=labs,
+                      **{name: _build(cls, raw.get(name, {}), name)
+                         for name, cls in sections.items() if cls is not None})
+    except ConfigError as error:
+        raise ConfigError(f"{source}: {error}") from None
+
+
+def find_root(start: Path | None = None) -> Path | None:
+    """The course root: $COURSE_ROOT, else the nearest folder upwards holding course.toml."""
+    if os.environ.get("COURSE_ROOT"):
+        return Path(os.environ["COURSE_ROOT"]).resolve()
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_NAME).is_file():
+            return folder
+    return None
+
+
+def load(root: Path | str | None = None) -> Course:
+    """Load and validate `root`/course.toml (root found by `find_root` when not given)."""
+    root = Path(root) if root is not None else find_root()
+    if root is None or not (root / CONFIG_NAME).is_file():
+        raise ConfigError(f"no {CONFIG_NAME} found (looked in {root or Path.cwd()} and above); "
+                          f"run from the course folder or set COURSE_ROOT")
+    path = root / CONFIG_NAME
+    return parse(path.read_text(encoding="utf-8"), root.resolve(), source=str(path))

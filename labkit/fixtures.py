@@ -1,0 +1,62 @@
+"""Tiny CIFAR-10 stand-ins written in the real on-disk formats, learnable by a small model."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from labkit.cifar10 import BATCHES_DIR, CLASSES, TEST_BATCHES, TRAIN_BATCHES
+
+
+def make_images(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """n images (n, 32, 32, 3) uint8 whose colour and stripe depend on the label, and labels (n,)."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n) % len(CLASSES)
+    rng.shuffle(labels)
+    palette = rng.integers(30, 226, size=(len(CLASSES), 3))
+    images = rng.normal(0, 25, size=(n, 32, 32, 3)) + palette[labels][:, None, None, :]
+    for i, label in enumerate(labels):
+        row = 3 * label
+        images[i, row:row + 3, :, :] = 255 - palette[label]
+    return np.clip(images, 0, 255).astype(np.uint8), labels.astype(np.int64)
+
+
+def _write_batch(path: Path, name: str, images: np.ndarray, labels: np.ndarray) -> None:
+    entry = {
+        "batch_label": name,
+        "labels": [int(label) for label in labels],
+        "data": images.transpose(0, 3, 1, 2).reshape(len(images), -1),
+        "filenames": [f"fixture_{i:05d}.png" for i in range(len(images))],
+    }
+    with open(path, "wb") as f:
+        pickle.dump(entry, f, protocol=2)
+
+
+def write_cifar10_batches(root: Path | str, n_train: int = 500, n_test: int = 100, seed: int = 0) -> Path:
+    """Write `root/cifar-10-batches-py` as torchvision lays it out; return that folder."""
+    folder = Path(root) / BATCHES_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    images, labels = make_images(n_train, seed)
+    for name, part in zip(TRAIN_BATCHES, np.array_split(np.arange(n_train), len(TRAIN_BATCHES))):
+        _write_batch(folder / name, name, images[part], labels[part])
+    test_images, test_labels = make_images(n_test, seed + 1)
+    _write_batch(folder / TEST_BATCHES[0], TEST_BATCHES[0], test_images, test_labels)
+    with open(folder / "batches.meta", "wb") as f:
+        pickle.dump({"label_names": list(CLASSES), "num_cases_per_batch": n_train // 5, "num_vis": 3072},
+                    f, protocol=2)
+    return folder
+
+
+def write_cifar10_folders(root: Path | str, n_train: int = 200, n_test: int = 50, seed: int = 0) -> Path:
+    """Write `root/{train,test}/<class>/<i>.png`; return `root`."""
+    root = Path(root)
+    for split, n, offset in (("train", n_train, 0), ("test", n_test, 1)):
+        images, labels = make_images(n, seed + offset)
+        for i, (image, label) in enumerate(zip(images, labels)):
+            folder = root / split / CLASSES[label]
+            folder.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(image).save(folder / f"{i:05d}.png")
+    return root

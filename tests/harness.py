@@ -1,0 +1,45 @@
+"""Run a lab's graded tests in this process on given solution code, without nbgrader."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from autograder import mistakes, notebooks
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def source_notebook(lab_id: str):
+    return notebooks.read(ROOT / "solutions" / lab_id / f"{lab_id}.ipynb")
+
+
+def definitions(notebook, solutions: dict[str, str]) -> dict:
+    """A namespace holding the lab's definition cells and the given solution code, run in order."""
+    namespace: dict = {"__name__": "__main__"}
+    for cell in notebook.cells:
+        meta = notebooks.nbgrader_meta(cell)
+        if cell.cell_type != "code":
+            continue
+        if meta.get("solution"):
+            exec(compile(solutions[meta["grade_id"]], meta["grade_id"], "exec"), namespace)
+        elif notebooks.DEFINITIONS_TAG in cell.metadata.get("tags", []):
+            exec(compile(cell.source, meta.get("grade_id", "definitions"), "exec"), namespace)
+    return namespace
+
+
+def failing_tests(lab_id: str, solutions: dict[str, str]) -> dict[str, str]:
+    """grade_id -> error message of every graded test that fails on `solutions`."""
+    notebook = source_notebook(lab_id)
+    failures = {}
+    for test in notebooks.graded_tests(notebook):
+        namespace = definitions(notebook, solutions)
+        try:
+            exec(compile(notebooks.strip_markers(test.source, notebooks.HIDDEN_MARKERS), test.grade_id, "exec"),
+                 namespace)
+        except Exception as error:  # a failing test may raise anything the student's code raises
+            failures[test.grade_id] = f"{type(error).__name__}: {error}"
+    return failures
+
+
+def reference(lab_id: str) -> dict[str, str]:
+    return mistakes.reference_solutions(source_notebook(lab_id))
