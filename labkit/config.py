@@ -108,7 +108,7 @@ def _check_type(value, expected, where: str):
             raise ConfigError(f"{where} must be a table of strings, got {value!r}")
         return dict(value)
     if expected is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
+        value = float(value)
     if expected is int and isinstance(value, bool) or not isinstance(value, expected):
         raise ConfigError(f"{where} must be {expected.__name__}, got {type(value).__name__} {value!r}")
     if expected in (int, float) and value <= 0:

@@ -114,7 +114,7 @@ MISTAKES = (
         frozenset({"vgg_layers", "vgg_param_count", "vgg_golden"}), in_demo=True),
     Mistake(
         "warns_on_stderr", "the helpers trigger a torch FutureWarning on stderr in the test cells",
-        (("conv_helpers_answer", "def conv1x1(", "import warnings\nwarnings.simplefilter('default')  # show warnings again\n\n\ndef conv1x1("),
+        (("conv_helpers_answer", "def conv1x1(", "import warnings\nwarnings.simplefilter('always')  # show every warning\n\n\ndef conv1x1("),
          ("conv_helpers_answer", "(N, out_channels, H', W').\"\"\"\n    return nn.Sequential(\n        nn.Conv2d(in_channels, out_channels, kernel_size=1",
           "(N, out_channels, H', W').\"\"\"\n    nn.init.kaiming_normal(torch.empty(out_channels, in_channels))  # deprecated: warns\n"
           "    return nn.Sequential(\n        nn.Conv2d(in_channels, out_channels, kernel_size=1")),

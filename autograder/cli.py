@@ -1,0 +1,57 @@
+"""The `course` command: build, autograde, feedback, export and demo."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from autograder import build, demo, export, feedback, grade, notebooks
+from labkit import config
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="course", description="Build, grade and return the ResNet course labs.")
+    p.add_argument("--root", type=Path, help="course folder holding course.toml (default: found from here)")
+    sub = p.add_subparsers(dest="command", required=True)
+    b = sub.add_parser("build", help="write goldens and regenerate assignments/ from solutions/")
+    b.add_argument("labs", nargs="*", help="labs to build (default: all in course.toml)")
+    a = sub.add_parser("autograde", help="grade submitted/<student>/<lab>/ with nbgrader, one line each")
+    a.add_argument("lab")
+    a.add_argument("--student", action="append", help="grade only this student (repeatable)")
+    f = sub.add_parser("feedback", help="write feedback/<student>/<lab>/*.html")
+    f.add_argument("lab")
+    e = sub.add_parser("export", help="write a CSV with one column per graded test")
+    e.add_argument("lab")
+    e.add_argument("--output", type=Path, help="CSV path (default reports/<lab>/grades.csv)")
+    d = sub.add_parser("demo", help="the instructor path end to end on a simulated class")
+    d.add_argument("--dir", type=Path, default=Path("demo"), help="where to build the demo course (default ./demo)")
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    course = config.load(args.root)
+    if args.command == "build":
+        build.build(course, args.labs or None)
+    elif args.command == "autograde":
+        grade.autograde(course, args.lab, args.student)
+    elif args.command == "feedback":
+        feedback.generate(course, args.lab)
+    elif args.command == "export":
+        export.write_csv(course, args.lab, args.output)
+    elif args.command == "demo":
+        demo.run(course, args.dir.resolve())
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return run(args)
+    except (config.ConfigError, build.BuildError, notebooks.NotebookError, FileNotFoundError) as error:
+        print(f"course: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
