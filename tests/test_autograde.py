@@ -1,0 +1,125 @@
+"""The instructor path with real nbgrader on the simulated class that `course demo` grades."""
+
+import csv
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from autograder import build, demo, export, grade, mistakes
+from labkit import config
+
+LAB = "lab1"
+
+
+@pytest.fixture(scope="module")
+def graded(kit, tmp_path_factory):
+    """The demo course, built, graded, with feedback and CSV: (course, outcomes by student, printed lines)."""
+    lines, target = [], tmp_path_factory.mktemp("demo") / "course"
+    outcomes = demo.run(kit, target, echo=lines.append)
+    return config.load(target), {o.student: o for o in outcomes}, lines
+
+
+@pytest.fixture(scope="module")
+def csv_rows(graded):
+    course, _, _ = graded
+    with open(course.root / "reports" / LAB / "grades.csv", newline="") as f:
+        return {row["student"]: row for row in csv.DictReader(f)}
+
+
+def test_reference_earns_full_marks(graded):
+    """Does the reference solution, submitted, earn all 150 points?"""
+    _, outcomes, _ = graded
+    assert outcomes["correct"].graded and outcomes["correct"].score == 150
+
+
+def test_skeleton_earns_zero_on_every_test(graded, csv_rows):
+    """Does the untouched skeleton score zero on each graded test?"""
+    course, _, _ = graded
+    ids = export.test_ids(course, LAB)
+    assert ids and all(float(csv_rows["blank"][i]) == 0 for i in ids)
+
+
+@pytest.mark.parametrize("mistake", [m for m in mistakes.catalogue(LAB) if m.in_demo], ids=lambda m: m.name)
+def test_mistake_loses_exactly_its_tests(graded, csv_rows, mistake):
+    """Does nbgrader take exactly the points of the tests that catch this mistake, and no others?"""
+    course, outcomes, _ = graded
+    notebook = build.notebooks.read(build.source_notebook(course, LAB))
+    points = {t.grade_id: t.points for t in build.notebooks.graded_tests(notebook)}
+    row = csv_rows[mistake.name]
+    lost = {grade_id for grade_id in points if float(row[grade_id]) < points[grade_id]}
+    assert lost == mistake.fails
+    assert outcomes[mistake.name].score == 150 - sum(points[g] for g in mistake.fails)
+
+
+def test_raising_cell_is_named_in_the_log_line(graded):
+    """Does a cell that raises show up by name, with the error, while the rest is graded?"""
+    _, outcomes, _ = graded
+    outcome = outcomes["vgg_typo_raises"]
+    assert outcome.graded and any("cell vgg_check raised AttributeError" in p for p in outcome.problems)
+
+
+def test_corrupt_notebook_is_reported_and_kept(graded):
+    """Is a truncated notebook reported clearly, kept as submitted, and given a feedback note?"""
+    course, outcomes, _ = graded
+    outcome = outcomes["corrupt_file"]
+    assert not outcome.graded
+    assert "not valid JSON" in outcome.problems[0] and "kept at submitted/corrupt_file/lab1/lab1.ipynb" in outcome.problems[0]
+    assert (course.root / "submitted" / "corrupt_file" / LAB / "lab1.ipynb").stat().st_size > 1000
+    note = (course.root / "feedback" / "corrupt_file" / LAB / "lab1.html").read_text()
+    assert "not valid JSON" in note
+    assert all(o.graded for name, o in outcomes.items() if name != "corrupt_file")
+
+
+def test_feedback_pages_for_everyone(graded):
+    """Does every simulated student get a feedback page?"""
+    course, outcomes, _ = graded
+    for student in outcomes:
+        assert (course.root / "feedback" / student / LAB / "lab1.html").is_file()
+
+
+def test_demo_prints_the_grade_table(graded):
+    """Does the demo end with a table of who got what and where the files are?"""
+    _, _, lines = graded
+    text = "\n".join(lines)
+    assert "correct" in text and "150/150" in text and "0/150" in text and "not graded" in text
+    assert any(line.startswith("grades: ") and line.endswith("grades.csv") for line in text.splitlines())
+
+
+def test_torch_warning_on_stderr_does_not_zero_a_test(graded, tmp_path):
+    """Does a torch warning printed to stderr in test cells leave full marks (and would it cost without the filter)?"""
+    course, outcomes, _ = graded
+    assert outcomes["warns_on_stderr"].score == 150
+    copy = tmp_path / "course"
+    shutil.copytree(course.root, copy, ignore=shutil.ignore_patterns("autograded", "feedback"))
+    result = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", LAB, "--student", "warns_on_stderr",
+                             "--force", "--IgnorePattern.enabled=False"], cwd=copy, env=build.tool_env(),
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert grade.read_score(config.load(copy), LAB, "warns_on_stderr") < 150
+
+
+def test_plain_nbgrader_autograde_works_in_the_course_folder(graded, tmp_path):
+    """Does `nbgrader autograde` itself work in a course folder, configured from course.toml?"""
+    course, _, _ = graded
+    copy = tmp_path / "course"
+    shutil.copytree(course.root, copy, ignore=shutil.ignore_patterns("autograded", "feedback"))
+    result = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", LAB, "--student", "correct", "--force"],
+                            cwd=copy, env=build.tool_env(), capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert grade.read_score(config.load(copy), LAB, "correct") == 150
+
+
+def test_notebook_time_limit_stops_grading_and_says_so(graded, tmp_path):
+    """Does a submission that overruns notebook_timeout get a clear 'not graded' line, its file kept?"""
+    course, _, _ = graded
+    copy = tmp_path / "course"
+    shutil.copytree(course.root, copy, ignore=shutil.ignore_patterns("autograded", "feedback", "grading"))
+    toml = copy / "course.toml"
+    toml.write_text(toml.read_text().replace("notebook_timeout = 900", "notebook_timeout = 3"))
+    lines = []
+    (outcome,) = grade.autograde(config.load(copy), LAB, ["correct"], echo=lines.append)
+    assert not outcome.graded and "longer than 3 s" in outcome.problems[0]
+    assert (copy / "submitted" / "correct" / LAB / "lab1.ipynb").is_file()
+    assert any("NOT GRADED" in line for line in lines)
