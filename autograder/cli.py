@@ -31,6 +31,9 @@ def parser() -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     course = config.load(args.root)
+    for lab_id in [getattr(args, "lab", None), *(getattr(args, "labs", None) or [])]:
+        if lab_id:
+            course.lab(lab_id)
     if args.command == "build":
         build.build(course, args.labs or None)
     elif args.command == "autograde":

@@ -154,6 +154,8 @@ def log(course: config.Course, lab_id: str, text: str) -> None:
 def autograde(course: config.Course, lab_id: str, only: list[str] | None = None, echo=print) -> list[Outcome]:
     """Grade every submission of `lab_id` (or the students in `only`), one line each as it goes."""
     course.lab(lab_id)
+    if not (course.root / "gradebook.db").is_file():
+        raise build.BuildError(f"{course.root / 'gradebook.db'} is missing: run `course build` in {course.root} first")
     names = only or students(course, lab_id)
     if not names:
         echo(f"{lab_id}: no submissions in {course.root / SUBMITTED}/<student>/{lab_id}/")

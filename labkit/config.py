@@ -40,7 +40,6 @@ class Data:
 class Grading:
     cell_timeout: int = 120
     notebook_timeout: int = 900
-    workers: int = 1
 
 
 @dataclass(frozen=True)
@@ -86,8 +85,13 @@ class Course:
         return self._path("LABKIT_CHECKPOINTS", self.data.checkpoints)
 
     def _path(self, env: str, configured: str) -> Path:
-        path = Path(os.environ.get(env) or configured).expanduser()
-        return path if path.is_absolute() else self.root / path
+        return resolve_path(env, configured, self.root)
+
+
+def resolve_path(env: str, configured: str, root: Path) -> Path:
+    """$`env` when set, else `configured`; relative paths are taken from `root`."""
+    path = Path(os.environ.get(env) or configured).expanduser()
+    return path if path.is_absolute() else root / path
 
 
 def _suggest(word: str, choices) -> str:

@@ -78,14 +78,14 @@ def setup_lab(lab_id: str, seed: int = 0, device: str | None = None) -> Lab:
     course = config.load(root) if root else None
     lab_cfg = course.labs.get(lab_id) if course else None
     data = course.data if course else config.Data()
+    base = course.root if course else Path.cwd()
     epochs = os.environ.get("LABKIT_EPOCHS")
     lab = Lab(
         lab_id=lab_id,
         seed=seed,
         device=pick_device(device),
-        data_root=course.data_root if course else Path(os.environ.get("LABKIT_DATA", data.root)).resolve(),
-        checkpoint_root=(course.checkpoint_root if course
-                         else Path(os.environ.get("LABKIT_CHECKPOINTS", data.checkpoints)).resolve()),
+        data_root=config.resolve_path("LABKIT_DATA", data.root, base),
+        checkpoint_root=config.resolve_path("LABKIT_CHECKPOINTS", data.checkpoints, base),
         checkpoints=dict(lab_cfg.checkpoints) if lab_cfg else {},
         download=data.download,
         on_colab="google.colab" in sys.modules,

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from autograder import build, demo, export, grade, mistakes
+from autograder import build, demo, export, grade, mistakes, notebooks
 from labkit import config
 
 LAB = "lab1"
@@ -45,8 +45,8 @@ def test_skeleton_earns_zero_on_every_test(graded, csv_rows):
 def test_mistake_loses_exactly_its_tests(graded, csv_rows, mistake):
     """Does nbgrader take exactly the points of the tests that catch this mistake, and no others?"""
     course, outcomes, _ = graded
-    notebook = build.notebooks.read(build.source_notebook(course, LAB))
-    points = {t.grade_id: t.points for t in build.notebooks.graded_tests(notebook)}
+    notebook = notebooks.read(build.source_notebook(course, LAB))
+    points = {t.grade_id: t.points for t in notebooks.graded_tests(notebook)}
     row = csv_rows[mistake.name]
     lost = {grade_id for grade_id in points if float(row[grade_id]) < points[grade_id]}
     assert lost == mistake.fails
