@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import torch
 
 from autograder import golden, nbconfig, notebooks
@@ -67,7 +68,17 @@ def generate_assignment(course: config.Course, lab_id: str) -> Path:
     result = nbgrader(course.root, "generate_assignment", lab_id, "--force")
     if result.returncode != 0:
         raise BuildError(f"nbgrader generate_assignment {lab_id} failed:\n{result.stdout}{result.stderr}")
-    return course.root / nbconfig.RELEASE_DIR / lab_id / f"{lab_id}.ipynb"
+    release = course.root / nbconfig.RELEASE_DIR / lab_id / f"{lab_id}.ipynb"
+    mark_generated(release, source_notebook(course, lab_id).relative_to(course.root))
+    return release
+
+
+def mark_generated(path: Path, source: Path) -> None:
+    """Record in the notebook's metadata that it is generated, and from what."""
+    notebook = nbformat.read(path, as_version=4)
+    notebook.metadata["course_kit"] = {"generated_by": "course build", "source": source.as_posix(),
+                                       "note": "edit the source and run `course build`; do not edit this copy"}
+    nbformat.write(notebook, path)
 
 
 def build(course: config.Course, labs: list[str] | None = None, goldens_dir: Path | None = golden.GOLDENS_DIR) -> None:
