@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 from autograder import mistakes, notebooks
@@ -32,12 +33,13 @@ def failing_tests(lab_id: str, solutions: dict[str, str]) -> dict[str, str]:
     notebook = source_notebook(lab_id)
     failures = {}
     for test in notebooks.graded_tests(notebook):
-        namespace = definitions(notebook, solutions)
-        try:
-            exec(compile(notebooks.strip_markers(test.source, notebooks.HIDDEN_MARKERS), test.grade_id, "exec"),
-                 namespace)
-        except Exception as error:  # a failing test may raise anything the student's code raises
-            failures[test.grade_id] = f"{type(error).__name__}: {error}"
+        with warnings.catch_warnings(record=True):  # student code may print warnings; they do not fail tests
+            namespace = definitions(notebook, solutions)
+            try:
+                exec(compile(notebooks.strip_markers(test.source, notebooks.HIDDEN_MARKERS), test.grade_id, "exec"),
+                     namespace)
+            except Exception as error:  # a failing test may raise anything the student's code raises
+                failures[test.grade_id] = f"{type(error).__name__}: {error}"
     return failures
 
 
