@@ -1,4 +1,4 @@
-"""`course demo`: the instructor path end to end on a simulated class of lab 1."""
+"""`course demo`: the instructor path end to end on a simulated class for every lab."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import nbformat
 from autograder import build, export, feedback, grade, mistakes, nbconfig, notebooks
 from labkit import config
 
-LAB = "lab1"
 
 
 def make_course(source: config.Course, target: Path) -> config.Course:
@@ -47,20 +46,24 @@ def write_submissions(course: config.Course, lab_id: str, submissions: dict) -> 
         path.write_text(content if isinstance(content, str) else nbformat.writes(content), encoding="utf-8")
 
 
-def run(source: config.Course, target: Path, echo=print) -> list[grade.Outcome]:
-    """Build, simulate a class, autograde, write feedback and the CSV, print who got what."""
+def run(source: config.Course, target: Path, echo=print) -> dict[str, list[grade.Outcome]]:
+    """Build, simulate a class per lab, autograde, write feedback and CSVs, print who got what."""
     course = make_course(source, target)
     echo(f"demo course in {course.root}")
-    build.build(course, [LAB], goldens_dir=None)
-    submissions = simulated_class(course, LAB)
-    write_submissions(course, LAB, submissions)
-    outcomes = grade.autograde(course, LAB, list(submissions))
-    feedback.generate(course, LAB, echo)
-    csv_path = export.write_csv(course, LAB, echo=echo)
-    echo("")
-    echo(f"{'student':<28} {'score':>12}  submission")
-    for outcome in outcomes:
-        score = f"{outcome.score:g}/{outcome.max_score:g}" if outcome.graded else "not graded"
-        echo(f"{outcome.student:<28} {score:>12}  {submissions[outcome.student][0]}")
-    echo(f"\ngrades: {csv_path}\nfeedback: {course.root / feedback.FEEDBACK}")
+    build.build(course, goldens_dir=None)
+    outcomes, csv_paths = {}, []
+    for lab_id in course.labs:
+        submissions = simulated_class(course, lab_id)
+        write_submissions(course, lab_id, submissions)
+        outcomes[lab_id] = grade.autograde(course, lab_id, list(submissions), echo)
+        feedback.generate(course, lab_id, echo)
+        csv_paths.append(export.write_csv(course, lab_id, echo=echo))
+        echo("")
+        echo(f"{lab_id:<28} {'score':>12}  submission")
+        for outcome in outcomes[lab_id]:
+            score = f"{outcome.score:g}/{outcome.max_score:g}" if outcome.graded else "not graded"
+            echo(f"{outcome.student:<28} {score:>12}  {submissions[outcome.student][0]}")
+        echo("")
+    echo("grades: " + ", ".join(str(path) for path in csv_paths))
+    echo(f"feedback: {course.root / feedback.FEEDBACK}")
     return outcomes

@@ -76,13 +76,13 @@ def load_reference(lab_id: str, folder: Path = GOLDENS_DIR) -> ModuleType:
 
 
 @contextlib.contextmanager
-def reference_parts(student_class: type, reference: ModuleType, names: tuple[str, ...]):
-    """While active, the globals `names` seen by `student_class` are the reference's.
+def reference_parts(student_part, reference: ModuleType, names: tuple[str, ...]):
+    """While active, the globals `names` seen by `student_part` (a class or function) are the reference's.
 
     Used to grade one part (a stage of a network) on reference sub-parts (its blocks), so a
     mistake in a block costs the block's points and not the network's too.
     """
-    namespace = student_class.__init__.__globals__
+    namespace = getattr(student_part, "__globals__", None) or student_part.__init__.__globals__
     saved = {name: namespace[name] for name in names if name in namespace}
     namespace.update({name: getattr(reference, name) for name in names})
     try:

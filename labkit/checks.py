@@ -102,3 +102,42 @@ def check_vgg(make_layers, VGG, cfg) -> None:
     logits = VGG(features).eval()(torch.randn(2, 3, 32, 32))
     expect_shape("VGG-16 logits", logits, (2, 10), "in_channels must follow the previous layer's width")
     passed(f"VGG-16: {len(convs)} convolutions, {len(pools)} max pools, {count_parameters(VGG(features)):,} parameters")
+
+
+# Lab 2: option-A CIFAR ResNets.
+CIFAR_RESNET_PARAMETERS = {20: 269_722, 32: 464_154, 44: 658_586}
+
+
+def check_identity_padding(IdentityPadding) -> None:
+    """IdentityPadding subsamples with the stride and appends zero channels."""
+    shortcut = build(IdentityPadding, 16, 32, 2, what="IdentityPadding")
+    x = torch.randn(2, 16, 8, 8)
+    out = shortcut(x)
+    expect_shape("IdentityPadding(16, 32, 2) on (2, 16, 8, 8)", out, (2, 32, 4, 4),
+                 "pad 16 zero channels, then subsample with stride 2")
+    expect(torch.equal(out[:, :16], x[:, :, ::2, ::2]) and not out[:, 16:].any(),
+           "the first 16 channels should be x[:, :, ::2, ::2] and the other 16 zeros")
+    passed("IdentityPadding: subsampled input, then zero channels")
+
+
+def check_basic_block(ResidualBlock) -> None:
+    """A block keeps the size with stride 1 and halves it with stride 2."""
+    block = build(ResidualBlock, 16, 16, what="ResidualBlock")
+    expect_shape("ResidualBlock(16, 16) on (2, 16, 8, 8)", block(torch.randn(2, 16, 8, 8)), (2, 16, 8, 8),
+                 "3x3 kernels with padding 1 and stride 1 keep the size")
+    block = build(ResidualBlock, 16, 32, 2, True, what="ResidualBlock")
+    expect_shape("ResidualBlock(16, 32, 2, True) on (2, 16, 8, 8)", block(torch.randn(2, 16, 8, 8)), (2, 32, 4, 4),
+                 "stride 2 on conv1 only")
+    passed("ResidualBlock: shapes right with stride 1 and 2")
+
+
+def check_cifar_resnet(resnet) -> None:
+    """resnet(depth) gives 10 logits and the paper's parameter count for depths 20, 32, 44."""
+    for depth, expected in CIFAR_RESNET_PARAMETERS.items():
+        model = build(resnet, depth, what=f"resnet({depth})")
+        got = count_parameters(model)
+        expect(got == expected, f"resnet({depth}) has {got:,} parameters, expected {expected:,}: "
+                                f"num_layers blocks per stage, only the first with the stride")
+    expect_shape("resnet(20) logits", resnet(20).eval()(torch.randn(2, 3, 32, 32)), (2, 10),
+                 "three stages, 8x8 average pool, fc to 10 classes")
+    passed(f"resnet(20/32/44): {', '.join(f'{v:,}' for v in CIFAR_RESNET_PARAMETERS.values())} parameters")

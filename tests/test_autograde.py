@@ -18,51 +18,67 @@ def graded(kit, tmp_path_factory):
     """The demo course, built, graded, with feedback and CSV: (course, outcomes by student, printed lines)."""
     lines, target = [], tmp_path_factory.mktemp("demo") / "course"
     outcomes = demo.run(kit, target, echo=lines.append)
-    return config.load(target), {o.student: o for o in outcomes}, lines
+    return config.load(target), {lab: {o.student: o for o in graded} for lab, graded in outcomes.items()}, lines
 
 
 @pytest.fixture(scope="module")
 def csv_rows(graded):
+    """lab -> student -> CSV row."""
     course, _, _ = graded
-    with open(course.root / "reports" / LAB / "grades.csv", newline="") as f:
-        return {row["student"]: row for row in csv.DictReader(f)}
+    rows = {}
+    for lab in course.labs:
+        with open(course.root / "reports" / lab / "grades.csv", newline="") as f:
+            rows[lab] = {row["student"]: row for row in csv.DictReader(f)}
+    return rows
 
 
-def test_reference_earns_full_marks(graded):
-    """Does the reference solution, submitted, earn all 150 points?"""
+DEMO_MISTAKES = [(lab, m) for lab in ("lab1", "lab2") for m in mistakes.catalogue(lab) if m.in_demo]
+
+
+def test_demo_grades_every_lab(kit, graded):
+    """Does the demo simulate and grade a class for every lab in course.toml?"""
     _, outcomes, _ = graded
-    assert outcomes["correct"].graded and outcomes["correct"].score == 150
+    assert set(outcomes) == set(kit.labs) == {lab for lab, _ in DEMO_MISTAKES}
 
 
-def test_skeleton_earns_zero_on_every_test(graded, csv_rows):
+@pytest.mark.parametrize("lab", ["lab1", "lab2"])
+def test_reference_earns_full_marks(graded, lab):
+    """Does the reference solution, submitted, earn all the lab's points?"""
+    course, outcomes, _ = graded
+    assert outcomes[lab]["correct"].graded and outcomes[lab]["correct"].score == course.lab(lab).points
+
+
+@pytest.mark.parametrize("lab", ["lab1", "lab2"])
+def test_skeleton_earns_zero_on_every_test(graded, csv_rows, lab):
     """Does the untouched skeleton score zero on each graded test?"""
     course, _, _ = graded
-    ids = export.test_ids(course, LAB)
-    assert ids and all(float(csv_rows["blank"][i]) == 0 for i in ids)
+    ids = export.test_ids(course, lab)
+    assert ids and all(float(csv_rows[lab]["blank"][i]) == 0 for i in ids)
 
 
-@pytest.mark.parametrize("mistake", [m for m in mistakes.catalogue(LAB) if m.in_demo], ids=lambda m: m.name)
-def test_mistake_loses_exactly_its_tests(graded, csv_rows, mistake):
+@pytest.mark.parametrize("lab, mistake", DEMO_MISTAKES, ids=[f"{lab}-{m.name}" for lab, m in DEMO_MISTAKES])
+def test_mistake_loses_exactly_its_tests(graded, csv_rows, lab, mistake):
     """Does nbgrader take exactly the points of the tests that catch this mistake, and no others?"""
     course, outcomes, _ = graded
-    notebook = notebooks.read(build.source_notebook(course, LAB))
+    notebook = notebooks.read(build.source_notebook(course, lab))
     points = {t.grade_id: t.points for t in notebooks.graded_tests(notebook)}
-    row = csv_rows[mistake.name]
+    row = csv_rows[lab][mistake.name]
     lost = {grade_id for grade_id in points if float(row[grade_id]) < points[grade_id]}
     assert lost == mistake.fails
-    assert outcomes[mistake.name].score == 150 - sum(points[g] for g in mistake.fails)
+    assert outcomes[lab][mistake.name].score == course.lab(lab).points - sum(points[g] for g in mistake.fails)
 
 
 def test_raising_cell_is_named_in_the_log_line(graded):
     """Does a cell that raises show up by name, with the error, while the rest is graded?"""
     _, outcomes, _ = graded
-    outcome = outcomes["vgg_typo_raises"]
+    outcome = outcomes[LAB]["vgg_typo_raises"]
     assert outcome.graded and any("cell vgg_check raised AttributeError" in p for p in outcome.problems)
 
 
 def test_corrupt_notebook_is_reported_and_kept(graded):
     """Is a truncated notebook reported clearly, kept as submitted, and given a feedback note?"""
     course, outcomes, _ = graded
+    outcomes = outcomes[LAB]
     outcome = outcomes["corrupt_file"]
     assert not outcome.graded
     assert "not valid JSON" in outcome.problems[0] and "kept at submitted/corrupt_file/lab1/lab1.ipynb" in outcome.problems[0]
@@ -75,8 +91,9 @@ def test_corrupt_notebook_is_reported_and_kept(graded):
 def test_feedback_pages_for_everyone(graded):
     """Does every simulated student get a feedback page?"""
     course, outcomes, _ = graded
-    for student in outcomes:
-        assert (course.root / "feedback" / student / LAB / "lab1.html").is_file()
+    for lab, graded_lab in outcomes.items():
+        for student in graded_lab:
+            assert (course.root / "feedback" / student / lab / f"{lab}.html").is_file()
 
 
 def test_demo_prints_the_grade_table(graded):
@@ -84,13 +101,13 @@ def test_demo_prints_the_grade_table(graded):
     _, _, lines = graded
     text = "\n".join(lines)
     assert "correct" in text and "150/150" in text and "0/150" in text and "not graded" in text
-    assert any(line.startswith("grades: ") and line.endswith("grades.csv") for line in text.splitlines())
+    assert any(line.startswith("grades: ") and line.count("grades.csv") == 2 for line in text.splitlines())
 
 
 def test_torch_warning_on_stderr_does_not_zero_a_test(graded, tmp_path):
     """Does a torch warning printed to stderr in test cells leave full marks (and would it cost without the filter)?"""
     course, outcomes, _ = graded
-    assert outcomes["warns_on_stderr"].score == 150
+    assert outcomes[LAB]["warns_on_stderr"].score == 150
     copy = tmp_path / "course"
     shutil.copytree(course.root, copy, ignore=shutil.ignore_patterns("autograded", "feedback"))
     result = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", LAB, "--student", "warns_on_stderr",

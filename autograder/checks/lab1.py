@@ -13,6 +13,8 @@ import torch
 from torch import nn
 
 from autograder import golden
+from autograder.checks.common import (Parts, count, expect_golden, expect_shape, gradients_reach_every_parameter,
+                                      overfits_one_batch, shape_of)
 
 LAB = "lab1"
 HELPERS = ("conv1x1", "conv3x3")
@@ -27,7 +29,6 @@ STAGE_HINTS = {
     "layer3": "ResidualBlock(256, 128, 512), two of (512, 128, 512), then (512, 128, 512, downsample=True)",
     "layer4": "ResidualBlock(512, 256, 1024), then five of (1024, 256, 1024), none downsampling",
 }
-OVERFIT_BATCH, OVERFIT_STEPS, OVERFIT_LOSS = 16, 25, 0.05
 
 
 @functools.cache
@@ -40,23 +41,8 @@ def goldens() -> dict[str, torch.Tensor]:
     return golden.load_goldens(LAB)
 
 
-def _shape(module: nn.Module, shape: tuple[int, ...]) -> tuple[int, ...]:
-    with torch.no_grad():
-        return tuple(module.eval()(torch.randn(shape)).shape)
-
-
-def _expect_shape(what: str, got: tuple, expected: tuple, hint: str) -> None:
-    assert got == expected, f"{what}: output shape {got}, expected {expected}. Look at: {hint}"
-
-
 def _expect_golden(case: str, module: nn.Module, shape: tuple[int, ...], hint: str) -> None:
-    expected = goldens()[case]
-    got = golden.golden_output(module, case, shape)
-    assert got.shape == expected.shape, f"{case}: output shape {tuple(got.shape)}, expected {tuple(expected.shape)}. {hint}"
-    error = golden.relative_error(got, expected)
-    assert error <= golden.TOLERANCE, (
-        f"{case}: with fixed weights and input, the output differs from the reference by {error:.3g} "
-        f"(tolerance {golden.TOLERANCE:g}). Shapes are right, so the computation differs. {hint}")
+    expect_golden(goldens(), case, module, shape, hint)
 
 
 # Golden cases: (part factory on a namespace of parts, input shape). `course build` runs them on
@@ -98,8 +84,8 @@ def conv_helpers_shape(conv1x1, conv3x3) -> None:
     for helper, size in ((conv1x1, 1), (conv3x3, 3)):
         for stride, padding, expected in ((1, size // 2, (2, 16, 12, 12)), (2, size // 2, (2, 16, 6, 6)),
                                           (1, size // 2 + 1, (2, 16, 14, 14))):
-            _expect_shape(f"{helper.__name__}(8, 16, stride={stride}, padding={padding}) on (2, 8, 12, 12)",
-                          _shape(helper(8, 16, stride, padding), (2, 8, 12, 12)), expected,
+            expect_shape(f"{helper.__name__}(8, 16, stride={stride}, padding={padding}) on (2, 8, 12, 12)",
+                          shape_of(helper(8, 16, stride, padding), (2, 8, 12, 12)), expected,
                           "pass stride and padding on to nn.Conv2d")
 
 
@@ -109,8 +95,8 @@ def resblock_downsample_shape(ResidualBlock) -> None:
     """Does a downsampling block halve H and W and give out_channels channels?"""
     with golden.reference_parts(ResidualBlock, reference(), HELPERS):
         block = ResidualBlock(256, 64, 256, True)
-    _expect_shape("ResidualBlock(256, 64, 256, downsample=True) on (2, 256, 8, 8)",
-                  _shape(block, (2, 256, 8, 8)), (2, 256, 4, 4),
+    expect_shape("ResidualBlock(256, 64, 256, downsample=True) on (2, 256, 8, 8)",
+                  shape_of(block, (2, 256, 8, 8)), (2, 256, 4, 4),
                   "stride 2 in self.layer's first 1x1 conv and in self.downsize")
 
 
@@ -129,7 +115,7 @@ def resblock_downsample_golden(ResidualBlock) -> None:
     """Does a downsampling block compute layer(x) + downsize(x) exactly as the reference?"""
     with golden.reference_parts(ResidualBlock, reference(), HELPERS):
         factory, shape = CASES["resblock_downsample"]
-        block = factory(_Parts(ResidualBlock=ResidualBlock))
+        block = factory(Parts(ResidualBlock=ResidualBlock))
     _expect_golden("resblock_downsample", block, shape,
                    "Check self.layer (1x1 stride 2, 3x3 padding 1, 1x1), self.downsize (1x1 stride 2) and forward.")
 
@@ -139,7 +125,7 @@ def resblock_identity_shape(ResidualBlock) -> None:
     with golden.reference_parts(ResidualBlock, reference(), HELPERS):
         blocks = {(64, 256): ResidualBlock(64, 64, 256, False), (256, 256): ResidualBlock(256, 64, 256, False)}
     for (cin, cout), block in blocks.items():
-        _expect_shape(f"ResidualBlock({cin}, 64, {cout}) on (2, {cin}, 8, 8)", _shape(block, (2, cin, 8, 8)),
+        expect_shape(f"ResidualBlock({cin}, 64, {cout}) on (2, {cin}, 8, 8)", shape_of(block, (2, cin, 8, 8)),
                       (2, cout, 8, 8), "stride 1 everywhere, padding 1 on the 3x3; make_equal_channel when channels differ")
 
 
@@ -148,8 +134,8 @@ def resblock_identity_param_count(ResidualBlock) -> None:
     ref = reference()
     for cin in (64, 256):
         with golden.reference_parts(ResidualBlock, ref, HELPERS):
-            got = _count(ResidualBlock(cin, 64, 256, False))
-        expected = _count(ref.ResidualBlock(cin, 64, 256, False))
+            got = count(ResidualBlock(cin, 64, 256, False))
+        expected = count(ref.ResidualBlock(cin, 64, 256, False))
         assert got == expected, (
             f"ResidualBlock({cin}, 64, 256) has {got:,} parameters, expected {expected:,}: "
             + ("a projection is only needed when in_channels != out_channels" if cin == 256
@@ -161,7 +147,7 @@ def resblock_identity_golden(ResidualBlock) -> None:
     for case in ("resblock_identity_projected", "resblock_identity_same"):
         with golden.reference_parts(ResidualBlock, reference(), HELPERS):
             factory, shape = CASES[case]
-            block = factory(_Parts(ResidualBlock=ResidualBlock))
+            block = factory(Parts(ResidualBlock=ResidualBlock))
         _expect_golden(case, block, shape,
                        "The shortcut is x itself when the channel counts match (compare sizes with !=, not "
                        "`is not`), and make_equal_channel(x) when they differ.")
@@ -174,14 +160,10 @@ def _resnet(ResNet50_layer4) -> nn.Module:
         return ResNet50_layer4()
 
 
-def _count(module: nn.Module) -> int:
-    return sum(p.numel() for p in module.parameters())
-
-
 def resnet50_stage_shape(ResNet50_layer4, stage: str) -> None:
     """Does `stage` turn its input into the handout table's size?"""
     model = _resnet(ResNet50_layer4)
-    _expect_shape(f"{stage} on {STAGE_INPUTS[stage]}", _shape(getattr(model, stage), STAGE_INPUTS[stage]),
+    expect_shape(f"{stage} on {STAGE_INPUTS[stage]}", shape_of(getattr(model, stage), STAGE_INPUTS[stage]),
                   STAGE_OUTPUTS[stage], STAGE_HINTS[stage])
 
 
@@ -194,16 +176,16 @@ def resnet50_stage_golden(ResNet50_layer4, stage: str) -> None:
 def resnet50_head_shape(ResNet50_layer4) -> None:
     """Do avgpool and fc turn (N, 1024, 2, 2) into (N, 1024, 1, 1) and then 10 logits?"""
     model = _resnet(ResNet50_layer4)
-    _expect_shape("avgpool on (2, 1024, 2, 2)", _shape(model.avgpool, (2, 1024, 2, 2)), (2, 1024, 1, 1),
+    expect_shape("avgpool on (2, 1024, 2, 2)", shape_of(model.avgpool, (2, 1024, 2, 2)), (2, 1024, 1, 1),
                   "AvgPool2d with kernel 2 and stride 1")
-    _expect_shape("fc on (2, 1024)", _shape(model.fc, (2, 1024)), (2, 10),
+    expect_shape("fc on (2, 1024)", shape_of(model.fc, (2, 1024)), (2, 10),
                   "fc is nn.Linear(1024, num_classes) and num_classes defaults to 10")
 
 
 def resnet50_param_count(ResNet50_layer4) -> None:
     """Has ResNet50_layer4 (on reference blocks) exactly the reference's number of parameters?"""
     ref = reference()
-    got, expected = _count(_resnet(ResNet50_layer4)), _count(ref.ResNet50_layer4())
+    got, expected = count(_resnet(ResNet50_layer4)), count(ref.ResNet50_layer4())
     assert got == expected, (
         f"ResNet50_layer4 has {got:,} parameters, expected {expected:,}: compare each stage with the "
         f"handout's table (blocks per stage 3/4/6, channels 256/512/1024) and fc = Linear(1024, 10) with bias")
@@ -211,36 +193,12 @@ def resnet50_param_count(ResNet50_layer4) -> None:
 
 def resnet50_gradients_flow(ResNet50_layer4) -> None:
     """Does a backward pass through your whole network reach every parameter?"""
-    torch.manual_seed(0)
-    model = ResNet50_layer4().train()
-    model(torch.randn(4, 3, 32, 32)).sum().backward()
-    missing = [name for name, p in model.named_parameters() if p.requires_grad and p.grad is None]
-    assert not missing, (
-        f"{len(missing)} parameter tensors get no gradient, e.g. {missing[:3]}: "
-        f"every layer you create must be used in forward (a projection nobody calls never trains)")
+    gradients_reach_every_parameter(ResNet50_layer4(), (4, 3, 32, 32))
 
 
 def resnet50_overfits_batch(ResNet50_layer4) -> None:
     """Can your whole network overfit one fixed batch in a few Adam steps (GPU when there is one)?"""
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    torch.manual_seed(0)
-    model = ResNet50_layer4().to(device).train()
-    images = torch.randn(OVERFIT_BATCH, 3, 32, 32, device=device)
-    labels = torch.arange(OVERFIT_BATCH, device=device) % 10
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    losses = []
-    for _ in range(OVERFIT_STEPS):
-        loss = nn.functional.cross_entropy(model(images), labels)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
-        if loss.item() < OVERFIT_LOSS:
-            break
-    assert losses[-1] < OVERFIT_LOSS, (
-        f"after {len(losses)} Adam steps (lr 1e-3) on one batch of {OVERFIT_BATCH} images the loss went "
-        f"{losses[0]:.3f} -> {losses[-1]:.3f}, expected below {OVERFIT_LOSS}: something stops the network "
-        f"from learning (a layer that zeroes its input, a detached tensor, a missing ReLU?)")
+    overfits_one_batch(ResNet50_layer4)
 
 
 # --- VGG-16 -----------------------------------------------------------------------------------
@@ -271,8 +229,8 @@ def vgg_layers(make_layers) -> None:
 def vgg_param_count(make_layers) -> None:
     """Has VGG-16 built on your make_layers exactly the reference's number of parameters?"""
     ref = reference()
-    got = _count(ref.VGG(make_layers(ref.VGG16_CFG)))
-    expected = _count(ref.VGG(ref.make_layers(ref.VGG16_CFG)))
+    got = count(ref.VGG(make_layers(ref.VGG16_CFG)))
+    expected = count(ref.VGG(ref.make_layers(ref.VGG16_CFG)))
     assert got == expected, (
         f"VGG-16 on your make_layers has {got:,} parameters, expected {expected:,}: each convolution takes the "
         f"previous one's width as in_channels (start at 3, then set in_channels = v)")
@@ -282,12 +240,5 @@ def vgg_golden(make_layers) -> None:
     """Does VGG-16 on your make_layers compute exactly the reference's function?"""
     ref = reference()
     factory, shape = CASES["vgg16"]
-    _expect_golden("vgg16", factory(_Parts(VGG=ref.VGG, VGG16_CFG=ref.VGG16_CFG, make_layers=make_layers)), shape,
+    _expect_golden("vgg16", factory(Parts(VGG=ref.VGG, VGG16_CFG=ref.VGG16_CFG, make_layers=make_layers)), shape,
                    "Layer order per number: Conv2d(3x3, padding 1), [BatchNorm2d], ReLU; 'M' is MaxPool2d(2, 2).")
-
-
-class _Parts:
-    """A namespace of named parts, like the reference module."""
-
-    def __init__(self, **parts):
-        self.__dict__.update(parts)
