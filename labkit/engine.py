@@ -25,28 +25,28 @@ from labkit.cifar10 import Split
 class TrainConfig:
     """Hyperparameters of one run, each with its unit."""
 
-    epochs: int = 30                              # passes over the training split
-    batch_size: int = 128                         # images per optimizer step
-    optimizer: str = "sgd"                        # "sgd" | "adam"
-    lr: float = 0.1                               # learning rate per optimizer step (the peak for "onecycle")
-    momentum: float = 0.9                         # SGD momentum (unused by Adam)
-    weight_decay: float = 1e-4                    # L2 coefficient added to the gradient (torch's weight_decay)
-    nesterov: bool = False                        # Nesterov momentum (SGD only)
-    schedule: str = "none"                        # "none" | "multistep" | "multistep_iterations" | "cosine" | "onecycle"
-    milestones: tuple[int, ...] = ()              # lr drops: in epochs ("multistep") or optimizer steps ("multistep_iterations")
-    gamma: float = 0.1                            # lr factor at each milestone
-    label_smoothing: float = 0.0                  # probability mass spread uniformly over the classes
-    augment: bool = True                          # pad-4 random crop + horizontal flip, per image, on training batches
-    padding: int = 4                              # pixels of zero padding for the random crop
-    eval_batch_size: int = 1000                   # images per evaluation batch
-    tta: bool = False                             # also report test accuracy with horizontal-flip TTA
-    early_stopping_patience: int | None = None    # epochs without a better val accuracy before stopping; None = never
-    restore_best: bool = True                     # end with the weights of the best val-accuracy epoch
-    precision: str = "auto"                       # "auto" | "fp32" | "bf16" | "fp16"
-    channels_last: bool = True                    # NHWC memory format for the model and its inputs
-    seed: int = 0                                 # seeds shuffling and augmentation (and torch's global RNG)
-    max_steps_per_epoch: int | None = None        # optimizer steps per epoch at most; None = the whole split
-    verbose: bool = True                          # print one line per epoch
+    epochs: int = 30                            # passes over the training split
+    batch_size: int = 128                       # images per optimizer step
+    optimizer: str = "sgd"                      # "sgd" | "adam"
+    lr: float = 0.1                             # learning rate per optimizer step ("onecycle": the peak)
+    momentum: float = 0.9                       # SGD momentum (unused by Adam)
+    weight_decay: float = 1e-4                  # L2 coefficient added to the gradient (torch's)
+    nesterov: bool = False                      # Nesterov momentum (SGD only)
+    schedule: str = "none"                      # one of SCHEDULES (below)
+    milestones: tuple[int, ...] = ()            # lr drops, in epochs ("multistep") or steps ("multistep_iterations")
+    gamma: float = 0.1                          # lr factor at each milestone
+    label_smoothing: float = 0.0                # probability mass spread uniformly over the classes
+    augment: bool = True                        # per-image pad-and-crop + horizontal flip on training batches
+    padding: int = 4                            # pixels of zero padding for the random crop
+    eval_batch_size: int = 1000                 # images per evaluation batch
+    tta: bool = False                           # also report test accuracy with horizontal-flip TTA
+    early_stopping_patience: int | None = None  # epochs without a better val accuracy before stopping; None: never
+    restore_best: bool = True                   # end with the weights of the best val-accuracy epoch
+    precision: str = "auto"                     # "auto" | "fp32" | "bf16" | "fp16"
+    channels_last: bool = True                  # NHWC memory format for the model and its inputs
+    seed: int = 0                               # seeds shuffling, augmentation and torch's global RNG
+    max_steps_per_epoch: int | None = None      # optimizer steps per epoch at most (smoke runs); None: all
+    verbose: bool = True                        # print one line per epoch
 
     def __post_init__(self) -> None:
         choices = {"optimizer": OPTIMIZERS, "schedule": SCHEDULES, "precision": PRECISIONS}
@@ -216,9 +216,7 @@ def build_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig,
                     steps: int) -> torch.optim.lr_scheduler.LRScheduler | None:
     """The lr schedule; `steps` is optimizer steps per epoch. Per-iteration ones step every batch."""
     total = max(1, config.epochs * steps)
-    if config.schedule == "multistep":
-        return torch.optim.lr_scheduler.MultiStepLR(optimizer, list(config.milestones), config.gamma)
-    if config.schedule == "multistep_iterations":
+    if config.schedule in ("multistep", "multistep_iterations"):  # milestones in epochs or in steps
         return torch.optim.lr_scheduler.MultiStepLR(optimizer, list(config.milestones), config.gamma)
     if config.schedule == "cosine":
         return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total)

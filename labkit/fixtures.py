@@ -11,12 +11,19 @@ from PIL import Image
 from labkit.cifar10 import BATCHES_DIR, CLASSES, TEST_BATCHES, TRAIN_BATCHES
 
 
+PALETTE = np.random.default_rng(2016).integers(30, 226, size=(len(CLASSES), 3))  # one colour per class
+
+
 def make_images(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """n images (n, 32, 32, 3) uint8 whose colour and stripe depend on the label, and labels (n,)."""
+    """n images (n, 32, 32, 3) uint8 whose colour and stripe depend on the label, and labels (n,).
+
+    The class colours are the same for every seed, so a model trained on one seed's images can
+    be tested on another's.
+    """
     rng = np.random.default_rng(seed)
     labels = np.arange(n) % len(CLASSES)
     rng.shuffle(labels)
-    palette = rng.integers(30, 226, size=(len(CLASSES), 3))
+    palette = PALETTE
     images = rng.normal(0, 25, size=(n, 32, 32, 3)) + palette[labels][:, None, None, :]
     for i, label in enumerate(labels):
         row = 3 * label

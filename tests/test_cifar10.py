@@ -64,3 +64,13 @@ def test_handout_loaders_normalise_and_batch(cifar_batches):
     mean, std = torch.tensor(cifar10.HANDOUT_MEAN)[:, None, None], torch.tensor(cifar10.HANDOUT_STD)[:, None, None]
     assert torch.allclose(images[0], (raw - mean) / std, atol=1e-5)
     assert len(train_loader) == 2
+
+
+def test_fixture_train_and_test_share_class_appearance():
+    """Do the fixture's train and test images of one class look alike (so test accuracy means something)?"""
+    train, train_labels = fixtures.make_images(200, seed=0)
+    test, test_labels = fixtures.make_images(200, seed=1)
+    train_means = np.stack([train[train_labels == c].mean(axis=(0, 1, 2)) for c in range(10)])
+    test_means = np.stack([test[test_labels == c].mean(axis=(0, 1, 2)) for c in range(10)])
+    nearest = np.abs(test_means[:, None, :] - train_means[None, :, :]).sum(axis=2).argmin(axis=1)
+    assert nearest.tolist() == list(range(10))
