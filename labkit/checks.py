@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -141,3 +142,67 @@ def check_cifar_resnet(resnet) -> None:
     expect_shape("resnet(20) logits", resnet(20).eval()(torch.randn(2, 3, 32, 32)), (2, 10),
                  "three stages, 8x8 average pool, fc to 10 classes")
     passed(f"resnet(20/32/44): {', '.join(f'{v:,}' for v in CIFAR_RESNET_PARAMETERS.values())} parameters")
+
+
+# Lab 3: statistics, augmentation, split, ResNet44, the loop.
+RESNET44_CONV_SHORTCUT_PARAMETERS = 681_818
+
+
+def check_channel_stats(channel_stats, per_image_stats) -> None:
+    """channel_stats returns 3 means and 3 stds in [0, 1], the std at least the per-image average."""
+    rng = np.random.default_rng(0)
+    images = (rng.integers(0, 200, (20, 1, 1, 3)) + rng.integers(0, 56, (20, 32, 32, 3))).astype(np.uint8)
+    mean, std = build(channel_stats, images, what="channel_stats")
+    expect(np.shape(mean) == (3,) and np.shape(std) == (3,), f"expected 3 means and 3 stds, got {mean!r}, {std!r}")
+    expect(all(0 <= v <= 1 for v in (*mean, *std)), f"values should be in [0, 1] (divide by 255): {mean}, {std}")
+    expect(all(s >= p - 1e-6 for s, p in zip(std, per_image_stats(images)[1])),
+           f"std {np.round(std, 4)} is below the per-image average {np.round(per_image_stats(images)[1], 4)}: "
+           f"take it over all pixels of all images")
+    passed(f"channel_stats: mean {np.round(mean, 3)}, std {np.round(std, 3)}")
+
+
+def check_train_transform(train_transform) -> None:
+    """train_transform maps a PIL image to a normalised (3, 32, 32) float tensor."""
+    from PIL import Image
+
+    pipeline = build(train_transform, (0.5, 0.5, 0.5), (0.25, 0.25, 0.25), what="train_transform")
+    out = pipeline(Image.new("RGB", (32, 32), (128, 128, 128)))
+    expect(isinstance(out, torch.Tensor) and out.shape == (3, 32, 32),
+           f"expected a (3, 32, 32) tensor, got {type(out).__name__} {tuple(getattr(out, 'shape', ()))}")
+    passed(f"train_transform: {len(pipeline.transforms)} transforms, output {tuple(out.shape)} {out.dtype}")
+
+
+def check_split(split_indices) -> None:
+    """split_indices(50000) gives 45,000 and 5,000 disjoint indices."""
+    train, val = build(split_indices, 50_000, what="split_indices")
+    expect((len(train), len(val)) == (45_000, 5_000), f"sizes {len(train)}, {len(val)}; expected 45,000 and 5,000")
+    expect(not set(np.asarray(train).tolist()) & set(np.asarray(val).tolist()), "the parts overlap")
+    passed("split_indices: 45,000 train and 5,000 validation indices, disjoint")
+
+
+def check_resnet44(resnet44) -> None:
+    """resnet44() gives 10 logits and 681,818 parameters."""
+    model = build(resnet44, what="resnet44")
+    got = count_parameters(model)
+    expect(got == RESNET44_CONV_SHORTCUT_PARAMETERS,
+           f"ResNet44 has {got:,} parameters, expected {RESNET44_CONV_SHORTCUT_PARAMETERS:,}")
+    expect_shape("resnet44() logits", model.eval()(torch.randn(2, 3, 32, 32)), (2, 10), "stages 16/32/64, avg pool, fc")
+    passed(f"ResNet44: {got:,} parameters, logits (2, 10)")
+
+
+def check_loop(train_one_epoch, validate, fit) -> None:
+    """One epoch and one validation on a tiny problem return (loss, accuracy) pairs; fit returns a history."""
+    from torch.utils.data import DataLoader, TensorDataset
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(12, 3))
+    loader = DataLoader(TensorDataset(torch.randn(20, 3, 2, 2), torch.arange(20) % 3), batch_size=8)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    loss, accuracy = build(train_one_epoch, model, loader, nn.CrossEntropyLoss(), optimizer, None, "cpu",
+                           what="train_one_epoch")
+    expect(loss > 0 and 0 <= accuracy <= 100, f"train_one_epoch returned {loss}, {accuracy}")
+    loss, accuracy = build(validate, model, loader, nn.CrossEntropyLoss(), "cpu", what="validate")
+    expect(loss > 0 and 0 <= accuracy <= 100, f"validate returned {loss}, {accuracy}")
+    history = build(fit, model, loader, loader, nn.CrossEntropyLoss(), optimizer, None, 2, "cpu", what="fit")
+    expect(isinstance(history, list) and len(history) == 2, f"fit(..., epochs=2) returned {history!r}")
+    passed("train_one_epoch, validate and fit run and return numbers in range")

@@ -32,7 +32,8 @@ def csv_rows(graded):
     return rows
 
 
-DEMO_MISTAKES = [(lab, m) for lab in ("lab1", "lab2") for m in mistakes.catalogue(lab) if m.in_demo]
+LABS = ("lab1", "lab2", "lab3")
+DEMO_MISTAKES = [(lab, m) for lab in LABS for m in mistakes.catalogue(lab) if m.in_demo]
 
 
 def test_demo_grades_every_lab(kit, graded):
@@ -41,14 +42,14 @@ def test_demo_grades_every_lab(kit, graded):
     assert set(outcomes) == set(kit.labs) == {lab for lab, _ in DEMO_MISTAKES}
 
 
-@pytest.mark.parametrize("lab", ["lab1", "lab2"])
+@pytest.mark.parametrize("lab", LABS)
 def test_reference_earns_full_marks(graded, lab):
     """Does the reference solution, submitted, earn all the lab's points?"""
     course, outcomes, _ = graded
     assert outcomes[lab]["correct"].graded and outcomes[lab]["correct"].score == course.lab(lab).points
 
 
-@pytest.mark.parametrize("lab", ["lab1", "lab2"])
+@pytest.mark.parametrize("lab", LABS)
 def test_skeleton_earns_zero_on_every_test(graded, csv_rows, lab):
     """Does the untouched skeleton score zero on each graded test?"""
     course, _, _ = graded
@@ -101,7 +102,7 @@ def test_demo_prints_the_grade_table(graded):
     _, _, lines = graded
     text = "\n".join(lines)
     assert "correct" in text and "150/150" in text and "0/150" in text and "not graded" in text
-    assert any(line.startswith("grades: ") and line.count("grades.csv") == 2 for line in text.splitlines())
+    assert any(line.startswith("grades: ") and line.count("grades.csv") == len(LABS) for line in text.splitlines())
 
 
 def test_torch_warning_on_stderr_does_not_zero_a_test(graded, tmp_path):

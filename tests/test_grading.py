@@ -7,7 +7,7 @@ import harness
 from autograder import mistakes, notebooks
 from labkit import checks
 
-LABS = ("lab1", "lab2")
+LABS = ("lab1", "lab2", "lab3")
 MISTAKES = [(lab, m) for lab in LABS for m in mistakes.catalogue(lab)]
 
 
@@ -82,3 +82,17 @@ def test_lab2_visible_checks_pass_on_reference_and_name_the_problem():
     wrong = harness.definitions(source, mistakes.apply(reference, mistake("lab2", "zero_channels_first")))
     with pytest.raises(checks.CheckFailed, match="first 16 channels"):
         checks.check_identity_padding(wrong["IdentityPadding"])
+
+
+def test_lab3_visible_checks_pass_on_reference_and_name_the_problem():
+    """Do lab 3's visible checks pass on the reference and catch statistics left in 0..255?"""
+    source, reference = harness.source_notebook("lab3"), harness.reference("lab3")
+    namespace = harness.definitions(source, reference)
+    checks.check_channel_stats(namespace["channel_stats"], namespace["per_image_stats"])
+    checks.check_train_transform(namespace["train_transform"])
+    checks.check_split(namespace["split_indices"])
+    checks.check_resnet44(namespace["resnet44"])
+    checks.check_loop(namespace["train_one_epoch"], namespace["validate"], namespace["fit"])
+    wrong = harness.definitions(source, mistakes.apply(reference, mistake("lab3", "stats_unscaled")))
+    with pytest.raises(checks.CheckFailed, match=r"in \[0, 1\]"):
+        checks.check_channel_stats(wrong["channel_stats"], wrong["per_image_stats"])

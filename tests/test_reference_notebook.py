@@ -11,10 +11,12 @@ EXPECTED_OUTPUT = {
     "lab1": ("resnet50: fine-tuning from resnet50_epoch285.ckpt", "Training from scratch instead",
              "Epoch [1/1]", "82.51 %"),
     "lab2": ("Setting #1: ResNet32", "Setting mine: ResNet44", "Table 6", "setting "),
+    "lab3": ("as written: milestones [32000, 48000]", "scaled: milestones", "epoch 1/1", "87.09"),
 }
 EXPECTED_FILES = {
     "lab1": set(),
     "lab2": {"lab2_val_accuracy.png", "lab2_setting_1.json", "lab2_setting_mine.json", "lab2_photo.png"},
+    "lab3": {"lab3_loss.png", "lab3_accuracy.png"},
 }
 
 
