@@ -19,6 +19,11 @@ class Parts:
         self.__dict__.update(parts)
 
 
+def golden_outputs(cases: dict, parts) -> dict[str, torch.Tensor]:
+    """Each golden case (name -> (part factory, input shape)) computed on the reference `parts`."""
+    return {case: golden.golden_output(factory(parts), case, shape) for case, (factory, shape) in cases.items()}
+
+
 def count(module: nn.Module) -> int:
     """Number of parameters (scalars) of `module`."""
     return sum(p.numel() for p in module.parameters())

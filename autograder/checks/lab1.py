@@ -57,10 +57,6 @@ CASES = {
 }
 
 
-def build_goldens(parts) -> dict[str, torch.Tensor]:
-    """Every golden case computed on the reference `parts` (a module holding the lab's names)."""
-    return {case: golden.golden_output(factory(parts), case, shape) for case, (factory, shape) in CASES.items()}
-
 
 # --- conv helpers ---------------------------------------------------------------------------
 

@@ -42,10 +42,6 @@ CASES = {
 }
 
 
-def build_goldens(parts) -> dict[str, torch.Tensor]:
-    """Every golden case computed on the reference `parts`."""
-    return {case: golden.golden_output(factory(parts), case, shape) for case, (factory, shape) in CASES.items()}
-
 
 # --- statistics ---------------------------------------------------------------------------------
 
