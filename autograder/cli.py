@@ -1,4 +1,4 @@
-"""The `course` command: build, autograde, feedback, export and demo."""
+"""The `course` command: build, autograde, feedback, export, demo and reproduce."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from autograder import build, demo, export, feedback, grade, notebooks
+from autograder import build, demo, export, feedback, grade, notebooks, reproduce
 from labkit import config
 
 
@@ -26,6 +26,14 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--output", type=Path, help="CSV path (default reports/<lab>/grades.csv)")
     d = sub.add_parser("demo", help="the instructor path end to end on a simulated class")
     d.add_argument("--dir", type=Path, default=Path("demo"), help="where to build the demo course (default ./demo)")
+    r = sub.add_parser("reproduce", help="retrain a reference setting; write results/<lab>/<setting>.json and a table")
+    r.add_argument("lab")
+    r.add_argument("--setting", required=True, help="the setting's name (an unknown one lists them)")
+    r.add_argument("--epochs", type=int, help="override the setting's epochs (lr schedules scale with them)")
+    r.add_argument("--data", type=Path, help="CIFAR-10 folder, never downloaded (default: course.toml's data root)")
+    r.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="auto: CUDA when present")
+    r.add_argument("--output", type=Path, help="results folder (default results/ in the course folder)")
+    r.add_argument("--fresh", action="store_true", help="start over, ignoring results/<lab>/<setting>.ckpt")
     return p
 
 
@@ -44,6 +52,8 @@ def run(args: argparse.Namespace) -> int:
         export.write_csv(course, args.lab, args.output)
     elif args.command == "demo":
         demo.run(course, args.dir.resolve())
+    elif args.command == "reproduce":
+        reproduce.run(course, args.lab, args.setting, args.epochs, args.data, args.device, args.output, args.fresh)
     return 0
 
 
@@ -51,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return run(args)
-    except (config.ConfigError, build.BuildError, notebooks.NotebookError, FileNotFoundError) as error:
+    except (config.ConfigError, build.BuildError, notebooks.NotebookError, reproduce.ReproduceError,
+            FileNotFoundError) as error:
         print(f"course: error: {error}", file=sys.stderr)
         return 2
 

@@ -1,0 +1,328 @@
+"""`course reproduce`: retrain a lab's reference setting with labkit.engine and tabulate the results.
+
+Settings are data: SETTINGS[lab][name] is one `Setting`. Adding a lab or a setting is one entry.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import zlib
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Mapping
+
+import torch
+
+from autograder import golden
+from labkit import cifar10, config, engine
+
+CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)  # CIFAR-10 training set, per channel (as in lab 2)
+CIFAR10_STD = (0.2470, 0.2435, 0.2616)
+CIFAR10_TRAIN_IMAGES = 50_000
+HE_2016 = "He et al. 2016, *Deep Residual Learning for Image Recognition* (CVPR), Table 6"
+KIT_DIR = Path(__file__).resolve().parents[1]
+
+
+class ReproduceError(ValueError):
+    """An unknown setting, an unusable device, or a checkpoint from another run."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One reference configuration of a lab: model, training, and the published figures."""
+
+    title: str                                  # one line for the table, e.g. "ResNet32, lr ÷10 at 50/75 %"
+    description: str                            # what it is and why these choices
+    model: str                                  # factory in the lab's reference parts (golden.load_reference)
+    args: tuple = ()                            # its positional arguments, e.g. (32,) for resnet(32)
+    epochs: int = 200                           # default epochs (--epochs overrides)
+    train: Mapping[str, Any] = field(default_factory=dict)  # TrainConfig fields but epochs and milestones
+    milestones: tuple[float, ...] = ()          # lr drops as fractions of the epochs ("multistep")
+    val_fraction: float = 0.1                   # training images held out to validate (seeded split)
+    mean: tuple[float, ...] = CIFAR10_MEAN
+    std: tuple[float, ...] = CIFAR10_STD
+    handout: float | None = None                # the handout's test accuracy (%), None: it gives none
+    paper: float | None = None                  # the paper's test accuracy (%)
+    paper_parameters: float | None = None       # the paper's parameter count (millions)
+    paper_source: str = HE_2016                 # where `paper` comes from (shown under the table)
+
+    def config(self, epochs: int | None = None) -> engine.TrainConfig:
+        """The TrainConfig for `epochs` (default self.epochs); milestones scale with the epochs."""
+        epochs = epochs or self.epochs
+        if "milestones" in self.train:  # absolute milestones (e.g. iterations, "as written")
+            return engine.TrainConfig(epochs=epochs, **self.train)
+        milestones = tuple(max(1, int(epochs * f)) for f in self.milestones)
+        return engine.TrainConfig(epochs=epochs, milestones=milestones, **self.train)
+
+
+# He et al. (2016), section 4.2, as lab 2's report reads it: batch 128, SGD momentum 0.9, lr 0.1,
+# weight decay 1e-4, pad-4 crop + flip; the paper's 32k/48k of 64k iterations are 50 %/75 %.
+_HE_CIFAR = dict(batch_size=128, optimizer="sgd", lr=0.1, momentum=0.9, weight_decay=1e-4, augment=True)
+_DECAY = dict(schedule="multistep", gamma=0.1)
+
+SETTINGS: dict[str, dict[str, Setting]] = {
+    "lab2": {
+        "1": Setting("ResNet32, no lr decay", "lab 2 setting #1: ResNet32, constant lr 0.1, 200 epochs",
+                     model="resnet", args=(32,), epochs=200, train=dict(_HE_CIFAR, schedule="none"),
+                     paper=92.49, paper_parameters=0.46),
+        "2": Setting("ResNet32, lr ÷10 at 50/75 %", "lab 2 setting #2: ResNet32, lr ÷10 at 50 % and 75 % "
+                     "of the epochs (the paper's schedule), 200 epochs",
+                     model="resnet", args=(32,), epochs=200, train=dict(_HE_CIFAR, **_DECAY),
+                     milestones=(0.5, 0.75), paper=92.49, paper_parameters=0.46),
+        "3": Setting("ResNet20, lr ÷10 at 50/75 %", "lab 2 setting #3: ResNet20, as setting 2",
+                     model="resnet", args=(20,), epochs=200, train=dict(_HE_CIFAR, **_DECAY),
+                     milestones=(0.5, 0.75), paper=91.25, paper_parameters=0.27),
+        "quick": Setting(
+            "ResNet20, one-cycle, Nesterov, flip TTA", "ResNet20 tuned for wall-clock time on a 2-core CPU: "
+            "20 epochs (a tenth of the paper's 64k steps of 128 images) with a one-cycle schedule (warm-up "
+            "to a peak lr of 0.2, twice the paper's, then cosine annealing to ~0, momentum cycled "
+            "0.95-0.85), the schedule that converges fastest on a fixed short budget; batch 128, because "
+            "on this CPU batch 256 trains no more images per second (measured: 480 img/s either way, 400 "
+            "at 512) and 128 gives twice the steps per epoch; Nesterov momentum; weight decay 5e-4 (short "
+            "runs profit from the stronger decay); label smoothing 0.1; test-time flip augmentation (TTA, "
+            "reported beside the plain accuracy). Aims at the paper's 91.25 % in about a tenth of "
+            "setting 3's time (~35 min on 2 AVX2 cores); if it falls short, try --epochs 30.",
+            model="resnet", args=(20,), epochs=20,
+            train=dict(batch_size=128, optimizer="sgd", lr=0.2, momentum=0.9, nesterov=True, weight_decay=5e-4,
+                       schedule="onecycle", label_smoothing=0.1, augment=True, tta=True),
+            paper=91.25, paper_parameters=0.27),
+    },
+    # Handout 003: ResNet44 with conv shortcuts, SGD lr 0.1 / momentum 0.9 / weight decay 1e-4, batch 128,
+    # 50 epochs, 10 % validation; the engine augments with crop + flip in place of the handout's
+    # rotation / affine / colour jitter, which it does not run on tensors.
+    "lab3": {
+        "as-written": Setting(
+            "ResNet44, MultiStepLR([32000, 48000]) per iteration", "lab 3 as written: 50 epochs of ~352 "
+            "iterations never reach the milestones, so the lr stays 0.1",
+            model="resnet44", epochs=50,
+            train=dict(_HE_CIFAR, schedule="multistep_iterations", milestones=(32000, 48000), gamma=0.1),
+            handout=87.09, paper=92.83, paper_parameters=0.66),
+        "scaled": Setting(
+            "ResNet44, lr ÷10 at 50/75 %", "lab 3 with the paper's milestones scaled to the run: lr ÷10 at "
+            "50 % and 75 % of the epochs",
+            model="resnet44", epochs=50, train=dict(_HE_CIFAR, **_DECAY), milestones=(0.5, 0.75),
+            handout=87.09, paper=92.83, paper_parameters=0.66),
+    },
+}
+
+
+def lookup(lab_id: str, name: str) -> Setting:
+    """SETTINGS[lab_id][name]; a clear error lists the settings (or labs) that exist."""
+    if lab_id not in SETTINGS:
+        raise ReproduceError(f"no reference settings for {lab_id} yet; labs with settings: {', '.join(SETTINGS)} "
+                             f"(add them to SETTINGS in {Path(__file__).name})")
+    if name not in SETTINGS[lab_id]:
+        known = ", ".join(f"{key} ({s.title})" for key, s in SETTINGS[lab_id].items())
+        raise ReproduceError(f"{lab_id} has no setting {name!r}; known settings: {known}")
+    return SETTINGS[lab_id][name]
+
+
+# ---------------------------------------------------------------------------------------------
+# Set-up
+
+
+def pick_device(name: str) -> torch.device:
+    """"auto": CUDA when present, else the CPU; "cuda" fails clearly without a GPU."""
+    if name == "auto":
+        return engine.default_device()
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ReproduceError("--device cuda: no CUDA GPU is available (use --device auto or cpu)")
+    return torch.device(name)
+
+
+def train_val_split(split: cifar10.Split, val_fraction: float = 0.1,
+                    seed: int = 0) -> tuple[cifar10.Split, cifar10.Split]:
+    """A seeded split into train and validation parts (lab 2's, image for image)."""
+    order = torch.randperm(len(split), generator=torch.Generator().manual_seed(seed)).numpy()
+    n_val = int(len(split) * val_fraction)
+    part = lambda index: cifar10.Split(split.images[index], split.labels[index])  # noqa: E731
+    return part(order[n_val:]), part(order[:n_val])
+
+
+def hardware(device: torch.device) -> str:
+    """The GPU's name, or the CPU's model name and core count."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    name = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                name = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return f"{name} ({cores} cores)"
+
+
+def kit_commit() -> str:
+    """The kit's git commit (short hash), or "unknown" outside a git checkout."""
+    try:
+        done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=KIT_DIR, capture_output=True,
+                              text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else "unknown"
+
+
+def data_identity(root: Path, train: cifar10.Split, test: cifar10.Split) -> dict:
+    """Where the data came from, its size, and a fingerprint that changes with its content."""
+    fingerprint = zlib.crc32(train.labels.tobytes(), zlib.crc32(train.images[:512].tobytes()))
+    return {"path": str(root), "train_images": len(train), "test_images": len(test),
+            "fingerprint": f"{fingerprint:08x}"}
+
+
+def check_resumable(checkpoint: Path, meta_path: Path, data: dict, train_config: engine.TrainConfig) -> None:
+    """Refuse to resume a checkpoint of another run: other settings (--epochs) or other data."""
+    if not checkpoint.is_file():
+        return
+    fix = "add --fresh to start over (the checkpoint is then overwritten)"
+    saved = torch.load(checkpoint, map_location="cpu", weights_only=True).get("config", {})
+    wanted = asdict(train_config)
+    changed = [f"{key} {saved.get(key)!r}, not {value!r}" for key, value in wanted.items()
+               if key != "verbose" and saved.get(key) != value]
+    if changed:
+        hint = f"rerun with --epochs {saved['epochs']} to resume it, or " if "epochs" in saved else ""
+        raise ReproduceError(f"{checkpoint} is from a run with other settings ({'; '.join(changed)}): {hint}{fix}")
+    if meta_path.is_file():
+        before = json.loads(meta_path.read_text())
+        same = ("train_images", "test_images", "fingerprint")  # the path may differ: the data moved
+        if any(before.get(key) != data[key] for key in same):
+            raise ReproduceError(f"{checkpoint} was trained on other data ({before.get('path')}, "
+                                 f"{before.get('train_images', 0):,} training images): {fix}")
+
+
+# ---------------------------------------------------------------------------------------------
+# The run
+
+
+def paths(course: config.Course, lab_id: str, name: str, output: Path | None) -> dict[str, Path]:
+    """The files of one setting under `output` (default <course>/results)/<lab>/."""
+    folder = (output or course.root / "results") / lab_id
+    return {"json": folder / f"{name}.json", "checkpoint": folder / f"{name}.ckpt",
+            "data": folder / f"{name}.ckpt.json", "weights": folder / f"{name}.pt",
+            "table": folder / "README.md"}
+
+
+def run(course: config.Course, lab_id: str, name: str, epochs: int | None = None, data: Path | None = None,
+        device: str = "auto", output: Path | None = None, fresh: bool = False, echo=print) -> Path:
+    """Retrain setting `name` of `lab_id`, write its JSON, weights and the lab's table; return the JSON path.
+
+    Resumes from results/<lab>/<name>.ckpt when it exists, unless `fresh`.
+    """
+    setting = lookup(lab_id, name)
+    if epochs is not None and epochs < 1:
+        raise ReproduceError(f"--epochs must be at least 1, got {epochs}")
+    train_config = setting.config(epochs)
+    where = pick_device(device)
+    root = Path(data) if data is not None else course.data_root
+    try:
+        full_train = cifar10.load(root, train=True, allow_download=False)
+        test_split = cifar10.load(root, train=False, allow_download=False)
+    except cifar10.DataMissing as missing:
+        raise cifar10.DataMissing(f"{missing} (`course reproduce` never downloads: give --data DIR)") from None
+    train_split, val_split = train_val_split(full_train, setting.val_fraction, train_config.seed)
+    files = paths(course, lab_id, name, output)
+    identity = data_identity(root.resolve(), full_train, test_split)
+    if fresh and files["checkpoint"].is_file():
+        echo(f"--fresh: starting over; {files['checkpoint']} is overwritten after the first epoch")
+    elif not fresh:
+        check_resumable(files["checkpoint"], files["data"], identity, train_config)
+    engine.atomic_write_text(files["data"], json.dumps(identity, indent=2))
+
+    torch.manual_seed(train_config.seed)  # the same initial weights on every fresh run
+    model = getattr(golden.load_reference(lab_id), setting.model)(*setting.args)
+    parameters = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    echo(f"{lab_id} setting {name}: {setting.title}; {train_config.epochs} epoch(s) on {where}; "
+         f"{len(train_split):,} train / {len(val_split):,} val / {len(test_split):,} test images from {root}")
+    try:
+        result = engine.train(model, train_split, val_split, test_split, train_config, setting.mean,
+                              setting.std, device=where, checkpoint_path=files["checkpoint"], resume=not fresh)
+    except KeyboardInterrupt:
+        echo(f"interrupted: {files['checkpoint']} holds the last finished epoch; the same command continues")
+        raise
+
+    record = {
+        "lab": lab_id, "setting": name, "title": setting.title, "description": setting.description,
+        "model": f"{setting.model}({', '.join(map(repr, setting.args))})", "parameters": parameters,
+        "test_accuracy": result.test_accuracy, "test_accuracy_tta": result.test_accuracy_tta,
+        "best_epoch": result.best_epoch, "best_val_accuracy": result.best_val_accuracy,
+        "epochs": train_config.epochs, "epochs_run": len(result.history), "stopped_early": result.stopped_early,
+        "training_seconds": result.seconds, "device": result.device, "precision": result.precision,
+        "hardware": hardware(where), "torch": torch.__version__, "commit": kit_commit(),
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "data": {**identity, "train": len(train_split), "val": len(val_split)},
+        "handout_accuracy": setting.handout, "paper_accuracy": setting.paper,
+        "paper_parameters_millions": setting.paper_parameters, "paper_source": setting.paper_source,
+        "config": asdict(train_config), "history": result.history,
+    }
+    engine.atomic_write_text(files["json"], json.dumps(record, indent=2))
+    torch.save({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, files["weights"])
+    write_table(lab_id, files["table"].parent, echo)
+    tta = f" ({result.test_accuracy_tta:.2f} % with flip TTA)" if result.test_accuracy_tta is not None else ""
+    echo(f"test accuracy {result.test_accuracy:.2f} %{tta}, best epoch {result.best_epoch}")
+    echo(f"results: {files['json']}\nweights: {files['weights']}\ntable:   {files['table']}")
+    return files["json"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The table
+
+
+def duration(seconds: float) -> str:
+    """42 s, 12 min, 3.4 h."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
+def table(lab_id: str, records: list[dict]) -> str:
+    """The lab's Markdown table: one row per record, the handout's and the paper's figures beside."""
+    small = [r for r in records if r["data"]["train_images"] < CIFAR10_TRAIN_IMAGES]
+    sources = sorted({r["paper_source"] for r in records})
+    lines = [f"# {lab_id}: reference settings retrained with `course reproduce`", ""]
+    if small:
+        named = ", ".join(f"{r['setting']} ({r['data']['train_images']:,} training images)" for r in small)
+        lines.append(f"**Small data set:** setting(s) {named} had fewer than CIFAR-10's "
+                     f"{CIFAR10_TRAIN_IMAGES:,} training images; their figures come from a small data set "
+                     f"and say nothing about accuracy.")
+    else:
+        lines.append("Test accuracy on the CIFAR-10 test images, with the weights of the best validation epoch.")
+    lines += ["", "| setting | model | epochs | test accuracy (%) | with flip TTA (%) | best epoch | time | "
+              "hardware | handout (%) | paper (%) | parameters (M): ours / paper |",
+              "|" + " --- |" * 11]
+    for r in records:
+        paper_m = "—" if r["paper_parameters_millions"] is None else f"{r['paper_parameters_millions']:.2f}"
+        lines.append(
+            f"| {r['setting']} | {r['title']} | {r['epochs_run']}/{r['epochs']} | {percent(r['test_accuracy'])} | "
+            f"{percent(r['test_accuracy_tta'])} | {r['best_epoch']} | {duration(r['training_seconds'])} | "
+            f"{r['hardware']}, {r['device']} {r['precision']} | {percent(r['handout_accuracy'])} | "
+            f"{percent(r['paper_accuracy'])} | {r['parameters'] / 1e6:.2f} / {paper_m} |")
+    lines += ["", f"Paper: {'; '.join(sources)}. Handout: — where it gives no figure. The JSON of each "
+              "setting beside this file holds its per-epoch history, data, commit and software versions."]
+    return "\n".join(lines) + "\n"
+
+
+def write_table(lab_id: str, folder: Path, echo=print) -> Path:
+    """Rewrite folder/README.md from the JSON of every registered setting found in `folder`."""
+    records = []
+    for name in SETTINGS.get(lab_id, {}):
+        path = folder / f"{name}.json"
+        if path.is_file():
+            try:
+                records.append(json.loads(path.read_text()))
+            except (json.JSONDecodeError, OSError) as error:
+                echo(f"skipped {path} in the table: {error}")
+    path = folder / "README.md"
+    engine.atomic_write_text(path, table(lab_id, records))
+    return path

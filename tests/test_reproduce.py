@@ -1,0 +1,150 @@
+"""`course reproduce`: retrain a reference setting on a generated CIFAR-10, write its JSON and table, resume."""
+
+import _thread
+import json
+import shutil
+import threading
+
+import pytest
+import torch
+
+from autograder import cli, reproduce
+from labkit import fixtures
+
+RESULT_KEYS = {"test_accuracy", "test_accuracy_tta", "best_epoch", "best_val_accuracy", "epochs_run",
+               "training_seconds", "device", "precision", "torch", "hardware", "commit", "date", "data", "history"}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny runs on one thread: two OpenMP threads on a busy 2-core machine run far slower."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cifar")
+    fixtures.write_cifar10_batches(root, n_train=200, n_test=100)
+    return root
+
+
+@pytest.fixture
+def course(kit, tmp_path):
+    shutil.copy(kit.root / "course.toml", tmp_path)
+    return tmp_path
+
+
+def reproduce_cli(course, data, *more) -> int:
+    return cli.main(["--root", str(course), "reproduce", "lab2", "--setting", "2", "--data", str(data),
+                     "--device", "cpu", *more])
+
+
+def test_writes_the_json_and_the_table_row(course, data, capsys):
+    """Does one epoch of setting 2 write the JSON with every field and a table row beside the paper's 92.49 %?"""
+    assert reproduce_cli(course, data, "--epochs", "1") == 0
+    out = capsys.readouterr().out
+    record = json.loads((course / "results" / "lab2" / "2.json").read_text())
+    assert RESULT_KEYS <= set(record)
+    assert record["epochs_run"] == 1 and len(record["history"]) == 1 and record["best_epoch"] == 1
+    assert 0 <= record["test_accuracy"] <= 100 and record["test_accuracy_tta"] is None
+    assert record["device"] == "cpu" and record["torch"] == torch.__version__ and record["date"][:2] == "20"
+    assert record["data"]["train_images"] == 200 and record["data"]["path"] == str(data.resolve())
+    assert record["config"]["milestones"] == [1, 1] and record["parameters"] == 464_154
+    assert len(record["commit"]) >= 7 or record["commit"] == "unknown"
+    table = (course / "results" / "lab2" / "README.md").read_text()
+    rows = [line for line in table.splitlines() if line.startswith("| 2 |")]
+    assert len(rows) == 1 and "| 92.49 |" in rows[0] and "1/1" in rows[0]
+    header = table.split("| setting |")[0]
+    assert "small data set" in header and "say nothing about accuracy" in header
+    assert "epoch   1/1" in out and str(course / "results" / "lab2" / "2.json") in out
+
+
+def test_unknown_setting_lists_the_known_ones(course, data, capsys):
+    """Does an unknown setting stop with exit code 2 and name every setting of the lab?"""
+    assert cli.main(["--root", str(course), "reproduce", "lab2", "--setting", "4", "--data", str(data)]) == 2
+    err = capsys.readouterr().err
+    assert "no setting '4'" in err
+    assert all(f"{name} (" in err for name in ("1", "2", "3", "quick"))
+
+
+def test_missing_data_says_so(course, tmp_path, capsys):
+    """Does a folder without CIFAR-10 stop with labkit's DataMissing message, exit code 2 and nothing written?"""
+    assert reproduce_cli(course, tmp_path / "empty", "--epochs", "1") == 2
+    assert "CIFAR-10 not found in" in capsys.readouterr().err
+    assert not (course / "results").exists()
+
+
+def test_finished_run_is_not_trained_again(course, data, capsys):
+    """Does the same command after a finished run resume its checkpoint and train no new epoch?"""
+    assert reproduce_cli(course, data, "--epochs", "1") == 0
+    first = json.loads((course / "results" / "lab2" / "2.json").read_text())
+    capsys.readouterr()
+    assert reproduce_cli(course, data, "--epochs", "1") == 0
+    out = capsys.readouterr().out
+    second = json.loads((course / "results" / "lab2" / "2.json").read_text())
+    assert "after epoch 1" in out and "epoch   1/1" not in out
+    assert second["history"] == first["history"]  # timings included: the epoch was not run again
+    assert second["test_accuracy"] == first["test_accuracy"]
+
+
+def test_interrupted_run_continues(course, data, capsys):
+    """Does a run stopped by Ctrl-C after its first checkpoint continue from there when run again?"""
+    checkpoint = course / "results" / "lab2" / "2.ckpt"
+
+    stop = threading.Event()
+
+    def press_ctrl_c_after_a_checkpoint():
+        while not checkpoint.is_file():
+            if stop.wait(0.005):
+                return
+        _thread.interrupt_main()  # what Ctrl-C does: KeyboardInterrupt in the main thread
+
+    threading.Thread(target=press_ctrl_c_after_a_checkpoint, daemon=True).start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            reproduce_cli(course, data, "--epochs", "4")
+    finally:
+        stop.set()
+    assert "the same command continues" in capsys.readouterr().out
+    done = torch.load(checkpoint, weights_only=True)["history"]
+    assert 1 <= len(done) < 4 and not (course / "results" / "lab2" / "2.json").exists()
+    assert reproduce_cli(course, data, "--epochs", "4") == 0
+    out = capsys.readouterr().out
+    record = json.loads((course / "results" / "lab2" / "2.json").read_text())
+    assert f"after epoch {len(done)}" in out
+    assert [row["epoch"] for row in record["history"]] == [1, 2, 3, 4]
+    assert record["history"][:len(done)] == done
+    assert f"epoch   {len(done) + 1}/4" in out and f"epoch   {len(done)}/4" not in out
+
+
+def test_every_setting_builds_its_config():
+    """Does every registered setting give a valid TrainConfig whose milestones scale with --epochs?"""
+    for lab_id, settings in reproduce.SETTINGS.items():
+        for name, setting in settings.items():
+            assert setting.config().epochs == setting.epochs, (lab_id, name)
+    assert reproduce.SETTINGS["lab2"]["2"].config(200).milestones == (100, 150)
+    assert reproduce.SETTINGS["lab2"]["2"].config(20).milestones == (10, 15)
+    quick = reproduce.SETTINGS["lab2"]["quick"].config()
+    assert quick.schedule == "onecycle" and quick.tta and quick.epochs <= 20
+
+
+def test_commit_is_unknown_outside_git(tmp_path, monkeypatch):
+    """Does the recorded commit read "unknown" when the kit is not a git checkout, and a hash when it is?"""
+    assert reproduce.kit_commit() != "unknown" or not (reproduce.KIT_DIR / ".git").exists()
+    monkeypatch.setattr(reproduce, "KIT_DIR", tmp_path)
+    assert reproduce.kit_commit() == "unknown"
+
+
+def test_lab3_runs_as_written_and_scaled(course, data):
+    """Does lab 3 keep the handout's iteration milestones as written, scale them otherwise, and train ResNet44?"""
+    as_written = reproduce.SETTINGS["lab3"]["as-written"].config()
+    scaled = reproduce.SETTINGS["lab3"]["scaled"].config()
+    assert as_written.schedule == "multistep_iterations" and as_written.milestones == (32000, 48000)
+    assert scaled.schedule == "multistep" and scaled.milestones == (25, 37)
+    assert cli.main(["--root", str(course), "reproduce", "lab3", "--setting", "as-written", "--epochs", "1",
+                     "--data", str(data), "--device", "cpu"]) == 0
+    record = json.loads((course / "results" / "lab3" / "as-written.json").read_text())
+    assert record["parameters"] == 681_818 and record["handout_accuracy"] == 87.09 and record["history"][0]["lr"] == 0.1
