@@ -1,4 +1,8 @@
 # nbgrader reads this file; every setting comes from course.toml (autograder/nbconfig.py).
+# nbgrader only logs errors in config files and goes on with its defaults: stop instead.
 from autograder.nbconfig import configure
 
-configure(get_config())
+try:
+    configure(get_config())
+except Exception as error:
+    raise SystemExit(f"nbgrader_config.py: {error}")

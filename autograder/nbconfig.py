@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import GetGrades
+
+from autograder.preprocessors import HideHiddenTests
 from labkit import config
 
 SOURCE_DIR, RELEASE_DIR = "solutions", "assignments"
@@ -12,9 +16,13 @@ WARNING_PATTERN = r"(?m)^.*:\d+: \w*Warning: "
 CONFIG_FILE = "nbgrader_config.py"
 CONFIG_TEXT = '''\
 # nbgrader reads this file; every setting comes from course.toml (autograder/nbconfig.py).
+# nbgrader only logs errors in config files and goes on with its defaults: stop instead.
 from autograder.nbconfig import configure
 
-configure(get_config())
+try:
+    configure(get_config())
+except Exception as error:
+    raise SystemExit(f"nbgrader_config.py: {error}")
 '''
 
 
@@ -28,6 +36,7 @@ def configure(c, root: Path | None = None) -> None:
     c.Execute.timeout = course.grading.cell_timeout
     c.IgnorePattern.enabled = True
     c.IgnorePattern.pattern = WARNING_PATTERN
+    c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
 
 
 def ensure_config_file(root: Path) -> Path:

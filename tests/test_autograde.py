@@ -141,3 +141,26 @@ def test_notebook_time_limit_stops_grading_and_says_so(graded, tmp_path):
     assert not outcome.graded and "longer than 3 s" in outcome.problems[0]
     assert (copy / "submitted" / "correct" / LAB / "lab1.ipynb").is_file()
     assert any("NOT GRADED" in line for line in lines)
+
+
+def test_feedback_shows_the_message_not_the_hidden_code(graded):
+    """Does feedback for a failed hidden test show what was expected and found, but none of the test's code?"""
+    course, _, _ = graded
+    page = (course.root / "feedback" / "maxpool_padding_0" / LAB / "lab1.html").read_text()
+    assert "output shape (2, 64, 7, 7), expected (2, 64, 8, 8)" in page
+    for leak in ("BEGIN HIDDEN TESTS", "autograder.checks", "autograder/checks", "resnet50_stage_shape("):
+        assert leak not in page, leak
+    assert "hidden test: its code is not shown" in page
+
+
+def test_plain_nbgrader_stops_on_a_broken_course_toml(graded, tmp_path):
+    """Does plain `nbgrader` refuse to run, naming the key, when course.toml has a typo (not fall back to defaults)?"""
+    course, _, _ = graded
+    copy = tmp_path / "course"
+    shutil.copytree(course.root, copy, ignore=shutil.ignore_patterns("autograded", "feedback"))
+    toml = copy / "course.toml"
+    toml.write_text(toml.read_text().replace("cell_timeout", "cell_timout"))
+    result = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", LAB, "--student", "correct", "--force"],
+                            cwd=copy, env=build.tool_env(), capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "unknown key grading.cell_timout" in result.stdout + result.stderr
