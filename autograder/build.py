@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 import torch
 
-from autograder import golden, nbconfig, notebooks
+from autograder import colab, golden, nbconfig, notebooks
 from autograder.checks import common
 from labkit import config
 
@@ -70,13 +70,19 @@ def generate_assignment(course: config.Course, lab_id: str) -> Path:
     if result.returncode != 0:
         raise BuildError(f"nbgrader generate_assignment {lab_id} failed:\n{result.stdout}{result.stderr}")
     release = course.root / nbconfig.RELEASE_DIR / lab_id / f"{lab_id}.ipynb"
-    mark_generated(release, source_notebook(course, lab_id).relative_to(course.root))
+    finish_release(release, course, lab_id)
     return release
 
 
-def mark_generated(path: Path, source: Path) -> None:
-    """Record in the notebook's metadata that it is generated, and from what."""
+def finish_release(path: Path, course: config.Course, lab_id: str) -> None:
+    """Point the student notebook's Colab badge and install line at course.toml's repository, and
+    record in its metadata that it is generated, and from what."""
     notebook = nbformat.read(path, as_version=4)
+    try:
+        colab.point_at_course(notebook, course, lab_id)
+    except ValueError as error:
+        raise BuildError(str(error)) from None
+    source = source_notebook(course, lab_id).relative_to(course.root)
     notebook.metadata["course_kit"] = {"generated_by": "course build", "source": source.as_posix(),
                                        "note": "edit the source and run `course build`; do not edit this copy"}
     nbformat.write(notebook, path)
