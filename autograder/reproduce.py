@@ -6,8 +6,6 @@ Settings are data: SETTINGS[lab][name] is one `Setting`. Adding a lab or a setti
 from __future__ import annotations
 
 import json
-import os
-import platform
 import subprocess
 import zlib
 from dataclasses import asdict, dataclass, field
@@ -143,22 +141,6 @@ def train_val_split(split: cifar10.Split, val_fraction: float = 0.1,
     return part(order[n_val:]), part(order[:n_val])
 
 
-def hardware(device: torch.device) -> str:
-    """The GPU's name, or the CPU's model name and core count."""
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    name = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                name = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return f"{name} ({cores} cores)"
-
-
 def kit_commit() -> str:
     """The kit's git commit (short hash), or "unknown" outside a git checkout."""
     try:
@@ -253,7 +235,7 @@ def run(course: config.Course, lab_id: str, name: str, epochs: int | None = None
         "best_epoch": result.best_epoch, "best_val_accuracy": result.best_val_accuracy,
         "epochs": train_config.epochs, "epochs_run": len(result.history), "stopped_early": result.stopped_early,
         "training_seconds": result.seconds, "device": result.device, "precision": result.precision,
-        "hardware": hardware(where), "torch": torch.__version__, "commit": kit_commit(),
+        "hardware": engine.describe_hardware(where), "torch": torch.__version__, "commit": kit_commit(),
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "data": {**identity, "train": len(train_split), "val": len(val_split)},
         "handout_accuracy": setting.handout, "paper_accuracy": setting.paper,

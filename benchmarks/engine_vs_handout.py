@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import time
 from pathlib import Path
 
@@ -97,22 +96,6 @@ def time_handout(model: nn.Module, split: cifar10.Split, steps: int, warmup: int
 # Report
 
 
-def hardware(device: torch.device) -> str:
-    """The GPU's name, or the CPU's model, cores, torch threads and vector extension."""
-    if device.type == "cuda":
-        return f"{torch.cuda.get_device_name(device)} (GPU)"
-    name = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                name = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (f"{name}, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads, "
-            f"{torch.backends.cpu.get_cpu_capability()}")
-
-
 def load_average() -> str:
     """The 1-minute load average (other processes skew CPU timings)."""
     return f"{os.getloadavg()[0]:.2f}" if hasattr(os, "getloadavg") else "n/a"
@@ -150,7 +133,7 @@ def main(argv: list[str] | None = None) -> None:
     assert parameter_count(resnet(20)) == RESNET20_PARAMETERS, "ResNet-20 must have 269,722 parameters"
     print(f"engine vs handout loop: training images/second, batch {BATCH}, "
           f"{args.warmup} warm-up + {args.steps} timed steps per loop")
-    print(f"hardware: {hardware(device)}; torch {torch.__version__}; device {device}; "
+    print(f"hardware: {engine.describe_hardware(device)}; torch {torch.__version__}; device {device}; "
           f"load average {load_average()}")
     print(f"data:     {data_line}")
     print(f"models:   {source}")

@@ -15,13 +15,7 @@ RESULT_KEYS = {"test_accuracy", "test_accuracy_tta", "best_epoch", "best_val_acc
                "training_seconds", "device", "precision", "torch", "hardware", "commit", "date", "data", "history"}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny runs on one thread: two OpenMP threads on a busy 2-core machine run far slower."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
