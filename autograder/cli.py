@@ -1,4 +1,4 @@
-"""The `course` command: build, autograde, feedback, export, demo and reproduce."""
+"""The `course` command: build, autograde, feedback, export, demo, publish and reproduce."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from autograder import build, demo, export, feedback, grade, notebooks, reproduce
+from autograder import build, demo, export, feedback, grade, notebooks, publish, reproduce
 from labkit import config
 
 
@@ -26,6 +26,8 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--output", type=Path, help="CSV path (default reports/<lab>/grades.csv)")
     d = sub.add_parser("demo", help="the instructor path end to end on a simulated class")
     d.add_argument("--dir", type=Path, default=Path("demo"), help="where to build the demo course (default ./demo)")
+    pub = sub.add_parser("publish", help="write the tree students may see (no solutions, hidden tests, goldens)")
+    pub.add_argument("dir", type=Path, help="the folder to write (new, or one written by an earlier publish)")
     r = sub.add_parser("reproduce", help="retrain a reference setting; write results/<lab>/<setting>.json and a table")
     r.add_argument("lab")
     r.add_argument("--setting", required=True, help="the setting's name (an unknown one lists them)")
@@ -52,6 +54,8 @@ def run(args: argparse.Namespace) -> int:
         export.write_csv(course, args.lab, args.output)
     elif args.command == "demo":
         demo.run(course, args.dir.resolve())
+    elif args.command == "publish":
+        publish.publish(course, args.dir)
     elif args.command == "reproduce":
         reproduce.run(course, args.lab, args.setting, args.epochs, args.data, args.device, args.output, args.fresh)
     return 0
@@ -61,8 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return run(args)
-    except (config.ConfigError, build.BuildError, notebooks.NotebookError, reproduce.ReproduceError,
-            FileNotFoundError) as error:
+    except (config.ConfigError, build.BuildError, notebooks.NotebookError, publish.PublishError,
+            reproduce.ReproduceError, FileNotFoundError) as error:
         print(f"course: error: {error}", file=sys.stderr)
         return 2
 

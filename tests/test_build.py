@@ -6,7 +6,7 @@ import shutil
 import pytest
 import torch
 
-from autograder import build, golden, nbconfig, notebooks
+from autograder import build, golden, nbconfig, notebooks, publish
 from labkit import config
 
 LAB = "lab1"
@@ -52,15 +52,7 @@ def test_student_notebook_holds_no_answer_and_no_hidden_test(kit):
     student_text = (kit.root / "assignments" / LAB / f"{LAB}.ipynb").read_text()
     for marker in (*notebooks.SOLUTION_MARKERS, *notebooks.HIDDEN_MARKERS, "autograder"):
         assert marker not in student_text
-    answers, given = set(), set()
-    for cell in source.cells:
-        inside = False
-        for line in cell.source.splitlines():
-            if line.strip() in notebooks.SOLUTION_MARKERS:
-                inside = line.strip() == notebooks.SOLUTION_MARKERS[0]
-            elif len(line.strip()) > 3:
-                (answers if inside else given).add(line.strip())
-    answers -= given  # lines such as `else:` also stand outside the answers
+    answers = publish.answer_lines(source)
     student_lines = {line.strip() for cell in notebooks.read(kit.root / "assignments" / LAB / f"{LAB}.ipynb").cells
                      for line in cell.source.splitlines()}
     assert answers and not answers & student_lines

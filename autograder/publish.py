@@ -1,0 +1,101 @@
+"""`course publish DIR`: the tree students may see, checked to hold no answer, hidden test or golden."""
+
+from __future__ import annotations
+
+import shutil
+import tomllib
+from pathlib import Path
+
+from autograder import build, colab, nbconfig, notebooks
+from labkit import config
+
+MARKER = ".course-publish"
+STUDENT_PACKAGE = "labkit"
+FORBIDDEN_TEXT = (*notebooks.SOLUTION_MARKERS, *notebooks.HIDDEN_MARKERS, "autograder")
+FORBIDDEN_SUFFIXES = {".pt", ".ckpt", ".db"}
+MIN_ANSWER_LENGTH = 24  # shorter reference lines (`model.eval()`) also stand in ordinary code
+IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
+
+
+class PublishError(RuntimeError):
+    """The target folder is not ours to overwrite, or the published tree would leak something."""
+
+
+def answer_lines(source_notebook) -> set[str]:
+    """Stripped lines that stand only inside the solution regions of a source notebook."""
+    answers, given = set(), set()
+    for cell in source_notebook.cells:
+        inside = False
+        for line in cell.source.splitlines():
+            if line.strip() in notebooks.SOLUTION_MARKERS:
+                inside = line.strip() == notebooks.SOLUTION_MARKERS[0]
+            elif len(line.strip()) > 3:
+                (answers if inside else given).add(line.strip())
+    return answers - given  # lines such as `else:` also stand outside the answers
+
+
+def leaks(course: config.Course, tree: Path) -> list[str]:
+    """'<file>: <what>' for every reference line, marker, hidden test or binary artefact in `tree`."""
+    answers = set().union(*(answer_lines(notebooks.read(build.source_notebook(course, lab))) for lab in course.labs))
+    found = []
+    for path in sorted(p for p in tree.rglob("*") if p.is_file()):
+        name = path.relative_to(tree).as_posix()
+        if path.suffix in FORBIDDEN_SUFFIXES:
+            found.append(f"{name}: {path.suffix} files (weights, goldens, gradebooks) are not for students")
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        found += [f"{name}: contains {marker!r}" for marker in FORBIDDEN_TEXT if marker in text]
+        lines = {line.strip().strip('",').replace('\\"', '"') for line in text.splitlines()}
+        found += [f"{name}: holds the reference line {line!r}" for line in sorted(answers & lines)[:3]
+                  if len(line) >= MIN_ANSWER_LENGTH]
+    return found
+
+
+def student_pyproject(kit_root: Path) -> str:
+    """pyproject.toml of the student package: labkit with the kit's own runtime dependencies."""
+    kit = tomllib.loads((kit_root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    dependencies = "".join(f'    "{d}",\n' for d in kit["dependencies"])
+    return (f'[build-system]\nrequires = ["setuptools>=68"]\nbuild-backend = "setuptools.build_meta"\n\n'
+            f'[project]\nname = "{kit["name"]}-student"\nversion = "{kit["version"]}"\n'
+            f'requires-python = "{kit["requires-python"]}"\ndependencies = [\n{dependencies}]\n\n'
+            f'[tool.setuptools.packages.find]\ninclude = ["{STUDENT_PACKAGE}*"]\n')
+
+
+def student_readme(course: config.Course) -> str:
+    rows = "".join(f"| {lab.id} | {lab.title} | [open in Colab]({colab.badge_url(course, lab.id)}) |\n"
+                   for lab in course.labs.values())
+    return (f"# {course.course.title or course.course.id}: labs\n\n"
+            f"Open a lab's notebook from `{nbconfig.RELEASE_DIR}/<lab>/<lab>.ipynb` (Jupyter, JupyterHub) or from "
+            f"Colab. Locally, `pip install -e .` installs the helpers the notebooks import (`labkit`).\n\n"
+            f"| lab | title | Colab |\n| --- | --- | --- |\n{rows}\n"
+            f"Fill every `# YOUR CODE HERE`, run the check under it, and submit the notebook as your course asks.\n")
+
+
+def prepare_target(target: Path) -> None:
+    """An empty folder, or one a previous `course publish` wrote (emptied); else PublishError."""
+    if target.exists() and any(target.iterdir()) and not (target / MARKER).is_file():
+        raise PublishError(f"{target} is not empty and was not written by `course publish`: choose a new folder")
+    if target.exists():
+        for child in target.iterdir():
+            if child.name != ".git":
+                shutil.rmtree(child) if child.is_dir() else child.unlink()
+    target.mkdir(parents=True, exist_ok=True)
+
+
+def publish(course: config.Course, target: Path, echo=print) -> Path:
+    """Write the student tree to `target` and check it; return `target`."""
+    target = Path(target).resolve()
+    prepare_target(target)
+    shutil.copytree(course.root / nbconfig.RELEASE_DIR, target / nbconfig.RELEASE_DIR, ignore=IGNORED)
+    kit_root = Path(config.__file__).resolve().parents[1]
+    shutil.copytree(kit_root / STUDENT_PACKAGE, target / STUDENT_PACKAGE, ignore=IGNORED)
+    shutil.copy(course.root / config.CONFIG_NAME, target / config.CONFIG_NAME)
+    (target / "pyproject.toml").write_text(student_pyproject(kit_root), encoding="utf-8")
+    (target / "README.md").write_text(student_readme(course), encoding="utf-8")
+    (target / MARKER).write_text("written by `course publish`; rerunning it replaces this folder\n", encoding="utf-8")
+    found = leaks(course, target)
+    if found:
+        raise PublishError(f"{target} would leak {len(found)} thing(s): " + "; ".join(found[:5]))
+    echo(f"student tree -> {target} ({sum(1 for p in target.rglob('*') if p.is_file())} files, checked: no "
+         f"solutions, hidden tests, goldens or checkpoints)")
+    return target
