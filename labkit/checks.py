@@ -64,17 +64,22 @@ def check_conv_helpers(conv1x1, conv3x3) -> None:
     passed("conv1x1 and conv3x3: Conv -> BN -> ReLU, stride and padding honoured")
 
 
+def expect_block_shapes(ResidualBlock, cases) -> None:
+    """For each (constructor args, input shape, expected output shape, hint), build a block and check its output."""
+    for args, shape, expected, hint in cases:
+        block = build(ResidualBlock, *args, what=f"ResidualBlock{args}")
+        expect_shape(f"ResidualBlock{args} on {shape}", block(torch.randn(shape)), expected, hint)
+
+
 def check_residual_block(ResidualBlock) -> None:
     """Both kinds of block keep or halve the size and give out_channels channels."""
-    block = build(ResidualBlock, 256, 64, 256, True, what="ResidualBlock(downsample=True)")
-    expect_shape("ResidualBlock(256, 64, 256, downsample=True) on (2, 256, 8, 8)", block(torch.randn(2, 256, 8, 8)),
-                 (2, 256, 4, 4), "a downsampling block halves H and W in self.layer and in self.downsize")
-    block = build(ResidualBlock, 64, 64, 256, False, what="ResidualBlock(downsample=False)")
-    expect_shape("ResidualBlock(64, 64, 256) on (2, 64, 8, 8)", block(torch.randn(2, 64, 8, 8)), (2, 256, 8, 8),
-                 "keep H and W; make_equal_channel brings the input to out_channels")
-    block = build(ResidualBlock, 256, 64, 256, False, what="ResidualBlock(downsample=False)")
-    expect_shape("ResidualBlock(256, 64, 256) on (2, 256, 8, 8)", block(torch.randn(2, 256, 8, 8)), (2, 256, 8, 8),
-                 "keep H and W")
+    expect_block_shapes(ResidualBlock, [
+        ((256, 64, 256, True), (2, 256, 8, 8), (2, 256, 4, 4),
+         "a downsampling block halves H and W in self.layer and in self.downsize"),
+        ((64, 64, 256, False), (2, 64, 8, 8), (2, 256, 8, 8),
+         "keep H and W; make_equal_channel brings the input to out_channels"),
+        ((256, 64, 256, False), (2, 256, 8, 8), (2, 256, 8, 8), "keep H and W"),
+    ])
     passed("ResidualBlock: shapes right with and without downsampling")
 
 
@@ -123,12 +128,10 @@ def check_identity_padding(IdentityPadding) -> None:
 
 def check_basic_block(ResidualBlock) -> None:
     """A block keeps the size with stride 1 and halves it with stride 2."""
-    block = build(ResidualBlock, 16, 16, what="ResidualBlock")
-    expect_shape("ResidualBlock(16, 16) on (2, 16, 8, 8)", block(torch.randn(2, 16, 8, 8)), (2, 16, 8, 8),
-                 "3x3 kernels with padding 1 and stride 1 keep the size")
-    block = build(ResidualBlock, 16, 32, 2, True, what="ResidualBlock")
-    expect_shape("ResidualBlock(16, 32, 2, True) on (2, 16, 8, 8)", block(torch.randn(2, 16, 8, 8)), (2, 32, 4, 4),
-                 "stride 2 on conv1 only")
+    expect_block_shapes(ResidualBlock, [
+        ((16, 16), (2, 16, 8, 8), (2, 16, 8, 8), "3x3 kernels with padding 1 and stride 1 keep the size"),
+        ((16, 32, 2, True), (2, 16, 8, 8), (2, 32, 4, 4), "stride 2 on conv1 only"),
+    ])
     passed("ResidualBlock: shapes right with stride 1 and 2")
 
 
