@@ -48,6 +48,7 @@ class LabConfig:
     title: str
     points: float
     checkpoints: dict[str, str] = field(default_factory=dict)
+    weights: dict[str, str] = field(default_factory=dict)
     cell_timeout: int | None = None
     notebook_timeout: int | None = None
 
