@@ -8,6 +8,7 @@ import tomllib
 import types
 import typing
 from dataclasses import MISSING, dataclass, field, fields
+from datetime import datetime, timezone
 from pathlib import Path
 
 CONFIG_NAME = "course.toml"
@@ -42,6 +43,29 @@ class Grading:
     notebook_timeout: int = 900
 
 
+def _due(value, where: str) -> str:
+    """An ISO-8601 date-time (a TOML date-time or a string), kept as its ISO string."""
+    if isinstance(value, datetime):
+        value = value.isoformat()
+    example = 'like "2025-03-14T23:59:00+01:00" (UTC when no offset is given)'
+    if not isinstance(value, str):
+        raise ConfigError(f"{where} must be an ISO-8601 date-time {example}, got {type(value).__name__} {value!r}")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        parsed = None
+    if parsed is None or len(value.strip()) <= 10:
+        raise ConfigError(f"{where} must be an ISO-8601 date-time with a time of day {example}, got {value!r}")
+    return value
+
+
+def _fraction(value, where: str) -> float:
+    """A number from 0 to 1."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise ConfigError(f"{where} must be a fraction of the lab's points from 0 to 1, got {value!r}")
+    return float(value)
+
+
 @dataclass(frozen=True)
 class LabConfig:
     id: str
@@ -51,6 +75,16 @@ class LabConfig:
     weights: dict[str, str] = field(default_factory=dict)
     cell_timeout: int | None = None
     notebook_timeout: int | None = None
+    due: str | None = field(default=None, metadata={"check": _due})
+    late_penalty: float = field(default=0.0, metadata={"check": _fraction})
+
+    @property
+    def due_utc(self) -> datetime | None:
+        """The due date as an aware UTC datetime (a due without an offset is read as UTC)."""
+        if self.due is None:
+            return None
+        due = datetime.fromisoformat(self.due)
+        return (due if due.tzinfo else due.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -136,7 +170,8 @@ def _build(cls, table, where: str, **given):
         if f.name in given:
             continue
         if f.name in table:
-            values[f.name] = _check_type(table[f.name], hints[f.name], f"{where}.{f.name}")
+            check = f.metadata.get("check") or (lambda value, at: _check_type(value, hints[f.name], at))
+            values[f.name] = check(table[f.name], f"{where}.{f.name}")
         elif f.default is MISSING and f.default_factory is MISSING:
             raise ConfigError(f"missing key {where}.{f.name}")
     return cls(**values)
