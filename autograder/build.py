@@ -88,6 +88,14 @@ def finish_release(path: Path, course: config.Course, lab_id: str) -> None:
     nbformat.write(notebook, path)
 
 
+def record_due_date(course: config.Course, lab_id: str) -> None:
+    """Write the lab's due date from course.toml (or none) into the gradebook, where autograde reads it."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course.root / 'gradebook.db'}", course.course.id) as gradebook:
+        gradebook.update_or_create_assignment(lab_id, duedate=course.lab(lab_id).due_utc)
+
+
 def build(course: config.Course, labs: list[str] | None = None, goldens_dir: Path | None = golden.GOLDENS_DIR) -> None:
     """Check points, write goldens (unless `goldens_dir` is None) and generate each lab's student notebook."""
     for lab_id in labs or list(course.labs):
@@ -96,3 +104,6 @@ def build(course: config.Course, labs: list[str] | None = None, goldens_dir: Pat
         if goldens_dir is not None:
             print(f"{lab_id}: goldens -> {write_goldens(course, lab_id, goldens_dir)}")
         print(f"{lab_id}: student notebook -> {generate_assignment(course, lab_id)}")
+        record_due_date(course, lab_id)
+        if course.lab(lab_id).due:
+            print(f"{lab_id}: due {course.lab(lab_id).due} (recorded in gradebook.db)")

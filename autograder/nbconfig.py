@@ -7,6 +7,7 @@ from pathlib import Path
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import GetGrades
 
+from autograder.latepenalty import PerDayPenalty
 from autograder.preprocessors import HideHiddenTests
 from labkit import config
 
@@ -37,6 +38,8 @@ def configure(c, root: Path | None = None) -> None:
     c.IgnorePattern.enabled = True
     c.IgnorePattern.pattern = WARNING_PATTERN
     c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
+    c.AssignLatePenalties.plugin_class = PerDayPenalty
+    c.PerDayPenalty.points_per_day = {lab.id: lab.late_penalty * lab.points for lab in course.labs.values()}
 
 
 def ensure_config_file(root: Path) -> Path:
