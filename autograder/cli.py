@@ -1,4 +1,4 @@
-"""The `course` command: build, autograde, feedback, export, demo, publish and reproduce."""
+"""The `course` command: build, autograde, feedback, export, report, demo, publish and reproduce."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from autograder import build, demo, export, feedback, grade, notebooks, publish, reproduce
+from autograder import build, demo, export, feedback, grade, notebooks, publish, report, reproduce
 from labkit import config
 
 
@@ -24,6 +24,9 @@ def parser() -> argparse.ArgumentParser:
     e = sub.add_parser("export", help="write a CSV with one column per graded test")
     e.add_argument("lab")
     e.add_argument("--output", type=Path, help="CSV path (default reports/<lab>/grades.csv)")
+    rep = sub.add_parser("report", help="write reports/<lab>/ (CSV, plots, report.html, Gradescope results) "
+                                        "and reports/course-grades.csv")
+    rep.add_argument("lab", nargs="?", help="the lab to report (default: every lab graded so far)")
     d = sub.add_parser("demo", help="the instructor path end to end on a simulated class")
     d.add_argument("--dir", type=Path, default=Path("demo"), help="where to build the demo course (default ./demo)")
     pub = sub.add_parser("publish", help="write the tree students may see (no solutions, hidden tests, goldens)")
@@ -52,6 +55,8 @@ def run(args: argparse.Namespace) -> int:
         feedback.generate(course, args.lab)
     elif args.command == "export":
         export.write_csv(course, args.lab, args.output)
+    elif args.command == "report":
+        report.write(course, args.lab)
     elif args.command == "demo":
         demo.run(course, args.dir.resolve())
     elif args.command == "publish":
@@ -66,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return run(args)
     except (config.ConfigError, build.BuildError, notebooks.NotebookError, publish.PublishError,
-            reproduce.ReproduceError, FileNotFoundError) as error:
+            reproduce.ReproduceError, export.ReportError, FileNotFoundError) as error:
         print(f"course: error: {error}", file=sys.stderr)
         return 2
 

@@ -1,0 +1,133 @@
+"""`course report`: per lab a grade CSV, plots, one self-contained HTML page and Gradescope results; the LMS CSV."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import statistics
+from pathlib import Path
+
+from autograder import export, gradescope, plots
+from autograder.export import REPORTS, Record
+from labkit import config
+
+STYLE = """
+body { font-family: sans-serif; margin: 2em auto; max-width: 75em; color: #222; }
+table { border-collapse: collapse; margin: 1em 0; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; }
+td.number { text-align: right; }
+img { max-width: 100%; display: block; margin: 1em 0; }
+"""
+
+
+def save(fig, path: Path) -> bytes:
+    """Save `fig` as a PNG at `path`, close it, and return the PNG's bytes."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    plots.plt.close(fig)
+    path.write_bytes(buffer.getvalue())
+    return buffer.getvalue()
+
+
+def image(png: bytes, alt: str) -> str:
+    """An <img> with the PNG embedded as a base64 data URI."""
+    return f'<img src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}" alt="{html.escape(alt)}">'
+
+
+def table(header: list[str], rows: list[list], numeric: set[int] = frozenset()) -> str:
+    """An HTML table; the columns in `numeric` are right-aligned."""
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f'<td{" class=number" if i in numeric else ""}>{html.escape(str(v))}</td>'
+                                    for i, v in enumerate(row)) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def overview(records: list[Record], lab: config.LabConfig) -> str:
+    """The headline numbers: students, graded, mean and median final score, late submissions."""
+    finals = sorted(r.final for r in records if r.graded)
+    late = [r for r in records if r.graded and r.seconds_late > 0]
+    mean = f"{sum(finals) / len(finals):.1f}" if finals else "-"
+    median = f"{statistics.median(finals):g}" if finals else "-"
+    due = f"due {lab.due}, late penalty {lab.late_penalty:.0%} of the points per started day" if lab.due else "no due date"
+    return (f"<p>{len(records)} submission(s), {len(finals)} graded, {len(records) - len(finals)} not graded; "
+            f"mean final score {mean} and median {median} of {lab.points:g}; {len(late)} late "
+            f"({html.escape(due)}).</p>")
+
+
+def not_graded_section(records: list[Record]) -> str:
+    """The submissions that could not be graded, and why."""
+    missing = [r for r in records if not r.graded]
+    if not missing:
+        return "<p>Every submission was graded.</p>"
+    return table(["student", "status", "why"], [[r.student, r.status, "; ".join(r.problems) or "-"] for r in missing])
+
+
+def late_section(records: list[Record]) -> str:
+    """Late submissions: hours late, penalty and final score."""
+    late = [r for r in records if r.graded and r.seconds_late > 0]
+    if not late:
+        return "<p>No late submission.</p>"
+    return table(["student", "hours late", "score", "late penalty", "final"],
+                 [[r.student, f"{r.seconds_late / 3600:.1f}", f"{r.total:g}", f"{r.late_penalty:g}", f"{r.final:g}"]
+                  for r in late], numeric={1, 2, 3, 4})
+
+
+def page(course: config.Course, lab_id: str, records: list[Record], summary, images: dict[str, bytes]) -> str:
+    """The whole report as one HTML page with every image embedded."""
+    lab = course.lab(lab_id)
+    title = html.escape(f"{course.course.title or course.course.id}: {lab_id} ({lab.title})")
+    per_test = table(["test", "points", "mean score", "pass rate"],
+                     [[t.test, f"{t.points:g}", f"{t.mean:.2f}", f"{t.pass_rate:.0%}"]
+                      for t in summary.itertuples()], numeric={1, 2, 3})
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<link rel="icon" href="data:,"><style>{STYLE}</style></head>
+<body>
+<h1>{title}</h1>
+{overview(records, lab)}
+<h2>Score distribution</h2>
+{image(images["score_distribution"], "histogram of the final scores")}
+<h2>Graded tests</h2>
+{image(images["per_test"], "mean score and pass rate per graded test")}
+{per_test}
+<h2>Students and tests</h2>
+{image(images["heatmap"], "heatmap of the fraction of each test's points per student")}
+<h2>Not graded</h2>
+{not_graded_section(records)}
+<h2>Late submissions</h2>
+{late_section(records)}
+<h2>Grading time</h2>
+{image(images["grading_time"], "seconds of grading per submission")}
+</body></html>
+"""
+
+
+def write_lab(course: config.Course, lab_id: str, echo=print) -> Path:
+    """reports/<lab>/: grades.csv, the plots as PNG, report.html and gradescope/; return the HTML path."""
+    records = export.require_records(course, lab_id)
+    tests = export.graded_tests(course, lab_id)
+    folder = course.root / REPORTS / lab_id
+    folder.mkdir(parents=True, exist_ok=True)
+    export.write_csv(course, lab_id, echo=echo)
+    summary = plots.test_summary(records, tests)
+    figures = {"score_distribution": plots.score_distribution(records, course.lab(lab_id).points),
+               "per_test": plots.per_test(summary), "heatmap": plots.heatmap(records, tests),
+               "grading_time": plots.grading_time(records)}
+    images = {name: save(fig, folder / f"{name}.png") for name, fig in figures.items()}
+    path = folder / "report.html"
+    path.write_text(page(course, lab_id, records, summary, images), encoding="utf-8")
+    gradescope.write(course, lab_id, echo)
+    echo(f"{lab_id}: report -> {path}")
+    return path
+
+
+def write(course: config.Course, lab_id: str | None = None, echo=print) -> list[Path]:
+    """Report `lab_id` (or every lab graded so far) and write the LMS CSV; return the HTML paths."""
+    labs = [lab_id] if lab_id else export.graded_labs(course)
+    if not labs:
+        raise export.ReportError(f"no lab of {course.root / config.CONFIG_NAME} has been graded yet: "
+                                 f"run `course autograde <lab>` first")
+    pages = [write_lab(course, lab, echo) for lab in labs]
+    export.write_course_csv(course, echo=echo)
+    return pages
