@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
+import re
 import shutil
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import nbformat
 
-from autograder import build, export, feedback, grade, mistakes, nbconfig, notebooks
+from autograder import build, export, feedback, grade, mistakes, nbconfig, notebooks, report
 from labkit import config
 
+# The demo's labs are due at DUE and lose LATE_PENALTY of their points per started day late; one student
+# per lab submits LATE after the due date, everyone else an hour before it.
+DUE = datetime(2025, 1, 31, 23, 59, tzinfo=timezone.utc)
+LATE_PENALTY = 0.1
+LATE = timedelta(hours=30)
+
+
+def with_due_dates(text: str, labs) -> str:
+    """course.toml `text` with the demo's due date and late penalty in every lab table that has no due date."""
+    for lab in labs:
+        if lab.due is None:
+            text = re.sub(rf"(?m)^\[labs\.{re.escape(lab.id)}\]\s*$",
+                          f'[labs.{lab.id}]\ndue = "{DUE.isoformat()}"\nlate_penalty = {LATE_PENALTY}', text, count=1)
+    return text
 
 
 def make_course(source: config.Course, target: Path) -> config.Course:
@@ -17,7 +33,8 @@ def make_course(source: config.Course, target: Path) -> config.Course:
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)
-    shutil.copy(source.root / config.CONFIG_NAME, target / config.CONFIG_NAME)
+    text = (source.root / config.CONFIG_NAME).read_text(encoding="utf-8")
+    (target / config.CONFIG_NAME).write_text(with_due_dates(text, source.labs.values()), encoding="utf-8")
     shutil.copytree(source.root / nbconfig.SOURCE_DIR, target / nbconfig.SOURCE_DIR)
     nbconfig.ensure_config_file(target)
     return config.load(target)
@@ -34,36 +51,64 @@ def simulated_class(course: config.Course, lab_id: str) -> dict[str, tuple[str, 
         if mistake.in_demo:
             submissions[mistake.name] = (mistake.description, mistakes.fill(release, mistakes.apply(reference, mistake)))
     text = nbformat.writes(correct)
+    late = late_student(lab_id)
+    if late in submissions:
+        description, notebook = submissions[late]
+        submissions[late] = (f"{description} (submitted {LATE.total_seconds() / 3600:g} h late)", notebook)
     submissions["corrupt_file"] = ("a notebook file cut off halfway", text[: len(text) // 2])
     return submissions
 
 
+def late_student(lab_id: str) -> str | None:
+    """The student who submits `lab_id` late in the demo: the first of its demo mistakes."""
+    return next((m.name for m in mistakes.catalogue(lab_id) if m.in_demo), None)
+
+
+def submitted_at(course: config.Course, lab_id: str, student: str) -> datetime:
+    """When the demo's `student` submitted: LATE after the due date for the late student, else an hour before."""
+    due = course.lab(lab_id).due_utc or DUE
+    return due + LATE if student == late_student(lab_id) else due - timedelta(hours=1)
+
+
 def write_submissions(course: config.Course, lab_id: str, submissions: dict) -> None:
-    """Write each submission to submitted/<student>/<lab>/<lab>.ipynb."""
+    """Write each submission to submitted/<student>/<lab>/<lab>.ipynb, with nbgrader's timestamp.txt."""
     for student, (_, content) in submissions.items():
         path = grade.notebook_path(course, grade.SUBMITTED, lab_id, student)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(content if isinstance(content, str) else nbformat.writes(content), encoding="utf-8")
+        stamp = submitted_at(course, lab_id, student).strftime("%Y-%m-%d %H:%M:%S.%f %Z")
+        (path.parent / "timestamp.txt").write_text(stamp + "\n", encoding="utf-8")
+
+
+def print_table(course: config.Course, lab_id: str, outcomes: list[grade.Outcome], submissions: dict, echo) -> None:
+    """Who got what: the autograded score, the final score after any late penalty, the submission."""
+    finals = {r.student: r.final for r in export.records(course, lab_id) if r.graded}
+    echo(f"{lab_id:<28} {'score':>12} {'final':>7}  submission")
+    for outcome in outcomes:
+        score = f"{outcome.score:g}/{outcome.max_score:g}" if outcome.graded else "not graded"
+        final = f"{finals[outcome.student]:g}" if outcome.student in finals else "-"
+        echo(f"{outcome.student:<28} {score:>12} {final:>7}  {submissions[outcome.student][0]}")
 
 
 def run(source: config.Course, target: Path, echo=print) -> dict[str, list[grade.Outcome]]:
-    """Build, simulate a class per lab, autograde, write feedback and CSVs, print who got what."""
+    """Build, simulate a class per lab, autograde, write feedback and reports, print who got what."""
     course = make_course(source, target)
     echo(f"demo course in {course.root}")
     build.build(course, goldens_dir=None)
-    outcomes, csv_paths = {}, []
+    outcomes, pages = {}, []
     for lab_id in course.labs:
         submissions = simulated_class(course, lab_id)
         write_submissions(course, lab_id, submissions)
         outcomes[lab_id] = grade.autograde(course, lab_id, list(submissions), echo)
         feedback.generate(course, lab_id, echo)
-        csv_paths.append(export.write_csv(course, lab_id, echo=echo))
+        pages.append(report.write_lab(course, lab_id, echo))
         echo("")
-        echo(f"{lab_id:<28} {'score':>12}  submission")
-        for outcome in outcomes[lab_id]:
-            score = f"{outcome.score:g}/{outcome.max_score:g}" if outcome.graded else "not graded"
-            echo(f"{outcome.student:<28} {score:>12}  {submissions[outcome.student][0]}")
+        print_table(course, lab_id, outcomes[lab_id], submissions, echo)
         echo("")
-    echo("grades: " + ", ".join(str(path) for path in csv_paths))
+    lms = export.write_course_csv(course, echo=echo)
+    reports = course.root / export.REPORTS
+    echo("grades: " + ", ".join(str(reports / lab_id / "grades.csv") for lab_id in course.labs))
+    echo(f"course grades for the LMS: {lms}")
     echo(f"feedback: {course.root / feedback.FEEDBACK}")
+    echo("reports: " + ", ".join(str(page) for page in pages))
     return outcomes
