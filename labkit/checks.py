@@ -209,3 +209,70 @@ def check_loop(train_one_epoch, validate, fit) -> None:
     history = build(fit, model, loader, loader, nn.CrossEntropyLoss(), optimizer, None, 2, "cpu", what="fit")
     expect(isinstance(history, list) and len(history) == 2, f"fit(..., epochs=2) returned {history!r}")
     passed("train_one_epoch, validate and fit run and return numbers in range")
+
+
+# Lab 4: the fundus Dataset, torchvision-named ResNet18/50 with 5 outputs, the evaluation metrics.
+TRANSFER_PARAMETERS = {"resnet18": 11_179_077, "resnet50": 23_518_277}  # torchvision's, 5-way head
+
+
+def check_fundus_dataset(RetinopathyDataset) -> None:
+    """On a tiny generated data set: the length, and an item is a (3, size, size) tensor in [0, 1] with its level."""
+    import tempfile
+
+    from labkit import fixtures, fundus
+
+    with tempfile.TemporaryDirectory() as folder:
+        root = fixtures.write_fundus(folder, n_train=8, n_test=4, size=32)
+        dataset = build(RetinopathyDataset, root, "train", 32, what="RetinopathyDataset")
+        rows = fundus.read_split(root, "train")
+        expect(len(dataset) == len(rows), f"len(dataset) is {len(dataset)}, expected {len(rows)} (rows of train.csv)")
+        image, label = build(dataset.__getitem__, 0, what="__getitem__")
+    expect(isinstance(image, torch.Tensor), f"the image is a {type(image).__name__}, expected a torch.Tensor")
+    expect_shape("the image", image, (3, 32, 32), "channels first: (C, H, W), from the (H, W, C) array")
+    expect(0 <= image.min() and image.max() <= 1, f"pixel values run {image.min():.3g}..{image.max():.3g}, "
+           "expected 0..1: divide the 0-255 values by 255")
+    expect(int(label) == rows[0][1], f"item 0 has label {label}, expected {rows[0][1]} from train.csv")
+    passed(f"RetinopathyDataset: {len(rows)} items, image {tuple(image.shape)} {image.dtype} in [0, 1], label {label}")
+
+
+def check_transfer_blocks(BasicBlock, Bottleneck) -> None:
+    """BasicBlock keeps or halves the size; Bottleneck gives 4 x channels."""
+    expect_block_shapes(BasicBlock, [
+        ((64, 64), (2, 64, 16, 16), (2, 64, 16, 16), "two 3x3 convolutions with padding 1 keep the size"),
+        ((64, 128, 2), (2, 64, 16, 16), (2, 128, 8, 8), "stride 2 on conv1; downsample = 1x1 conv (stride 2) + BN"),
+    ])
+    expect_block_shapes(Bottleneck, [
+        ((64, 64), (2, 64, 16, 16), (2, 256, 16, 16), "1x1 -> 3x3 -> 1x1 with 4 x channels out; downsample when "
+                                                      "the input has other channels"),
+        ((256, 128, 2), (2, 256, 16, 16), (2, 512, 8, 8), "stride 2 on the 3x3 (conv2) and in the downsample"),
+    ])
+    passed("BasicBlock and Bottleneck: shapes right with stride 1 and 2")
+
+
+def check_transfer_resnets(resnet18, resnet50) -> None:
+    """Both networks give 5 logits, have torchvision's parameter count, and load torchvision's weights."""
+    import torchvision
+
+    from labkit import fundus
+
+    for name, factory in (("resnet18", resnet18), ("resnet50", resnet50)):
+        model = build(factory, what=f"{name}()")
+        got, expected = count_parameters(model), TRANSFER_PARAMETERS[name]
+        expect(got == expected, f"{name}() has {got:,} parameters, expected {expected:,} (torchvision's with a "
+                                f"5-way fc): check the blocks per stage and the channels")
+        fundus.load_pretrained(model, getattr(torchvision.models, name)().state_dict())
+        expect_shape(f"{name}() logits", model.eval()(torch.randn(2, 3, 64, 64)), (2, 5),
+                     "adaptive average pool to 1x1, then fc to num_classes=5")
+    passed("resnet18 and resnet50: 5 logits, torchvision's parameter counts, torchvision's weights load")
+
+
+def check_metrics(confusion_matrix, balanced_accuracy) -> None:
+    """The confusion matrix is 5 x 5 with rows summing to 1; balanced accuracy lies in [0, 1]."""
+    labels, predictions = np.array([0, 0, 1, 2, 3, 4]), np.array([0, 1, 1, 2, 0, 4])
+    matrix = np.asarray(build(confusion_matrix, labels, predictions, what="confusion_matrix"), dtype=float)
+    expect(matrix.shape == (5, 5), f"the matrix is {matrix.shape}, expected (5, 5): one row per true class")
+    expect(np.allclose(matrix.sum(axis=1), 1), f"row sums {matrix.sum(axis=1)}, expected 1 each: divide each row "
+                                               f"by the number of images of that true class")
+    score = float(build(balanced_accuracy, labels, predictions, what="balanced_accuracy"))
+    expect(0 <= score <= 1, f"balanced accuracy {score}, expected a fraction in [0, 1]")
+    passed(f"confusion_matrix rows sum to 1; balanced accuracy {score:.3f} on the check's example")

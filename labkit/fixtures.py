@@ -67,3 +67,60 @@ def write_cifar10_folders(root: Path | str, n_train: int = 200, n_test: int = 50
             folder.mkdir(parents=True, exist_ok=True)
             Image.fromarray(image).save(folder / f"{i:05d}.png")
     return root
+
+
+# ---------------------------------------------------------------------------------------------
+# Lab 4: a fundus-style data set (JPEG + CSV) and stand-in ImageNet weights
+
+FUNDUS_SHARES = (0.735, 0.07, 0.15, 0.025, 0.02)  # the Kaggle retinopathy data's share of each level
+
+
+def fundus_labels(n: int, seed: int) -> np.ndarray:
+    """n levels (n,) in the real data's proportions (at least one of each), shuffled."""
+    counts = np.maximum(1, np.round(np.array(FUNDUS_SHARES) * n)).astype(int)
+    counts[0] += n - counts.sum()
+    labels = np.repeat(np.arange(len(FUNDUS_SHARES)), counts)
+    np.random.default_rng(seed).shuffle(labels)
+    return labels
+
+
+def fundus_image(level: int, size: int, rng: np.random.Generator) -> np.ndarray:
+    """A (size, size, 3) uint8 fundus-like image: a red-orange disc with 3 x `level` bright lesions."""
+    y, x = np.mgrid[:size, :size] / size - 0.5
+    disc = (x ** 2 + y ** 2) < 0.2
+    image = np.zeros((size, size, 3)) + rng.normal(0, 8, size=(size, size, 3))
+    image[disc] += (170 + 10 * level, 70, 30)
+    for _ in range(3 * level):
+        cy, cx = rng.uniform(0.25, 0.75, size=2) * size
+        spot = (np.mgrid[:size, :size][0] - cy) ** 2 + (np.mgrid[:size, :size][1] - cx) ** 2 < (size / 16) ** 2
+        image[spot] = (250, 230, 120)
+    return np.clip(image, 0, 255).astype(np.uint8)
+
+
+def write_fundus(root: Path | str, n_train: int = 60, n_test: int = 30, size: int = 64, seed: int = 0) -> Path:
+    """Write root/fundus/{images/<name>.jpeg, train.csv, test.csv} (columns image,level); return root/fundus."""
+    folder = Path(root) / "fundus"
+    (folder / "images").mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    for split, n, offset in (("train", n_train, 0), ("test", n_test, 1)):
+        rows = []
+        for i, level in enumerate(fundus_labels(n, seed + offset)):
+            name = f"{10 + i}_{'left' if i % 2 == 0 else 'right'}" if split == "train" else f"{5000 + i}_left"
+            Image.fromarray(fundus_image(int(level), size, rng)).save(folder / "images" / f"{name}.jpeg", quality=90)
+            rows.append(f"{name},{level}")
+        (folder / f"{split}.csv").write_text("image,level\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return folder
+
+
+def write_standin_weights(folder: Path | str, arch: str, seed: int = 0) -> Path:
+    """A seeded torchvision `arch` state dict (1000-way head) under torchvision's file name; return its path."""
+    import torch
+    import torchvision
+
+    from labkit import fundus
+
+    torch.manual_seed(seed)
+    path = Path(folder) / fundus.weights_file(arch)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(getattr(torchvision.models, arch)(weights=None).state_dict(), path)
+    return path

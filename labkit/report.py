@@ -1,4 +1,4 @@
-"""Experiment reports: the settings table in Markdown and validation-accuracy curves."""
+"""Experiment reports: the settings table in Markdown, accuracy curves and confusion matrices."""
 
 from __future__ import annotations
 
@@ -29,6 +29,22 @@ def plot_curves(curves: dict[str, list[float]], ylabel: str, path: Path | str | 
     axis.set_title(title)
     axis.grid(alpha=0.3)
     axis.legend()
+    if path is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        figure.savefig(path, bbox_inches="tight", dpi=120)
+    return figure
+
+
+def plot_confusion(matrix, class_names: list[str], path: Path | str | None = None, title: str = ""):
+    """A seaborn heatmap of a (C, C) confusion matrix normalised by true class; saved to `path` when given."""
+    import seaborn as sns
+
+    figure, axis = plt.subplots(figsize=(6, 5))
+    sns.heatmap(matrix, annot=True, fmt=".2f", vmin=0, vmax=1, cmap="Blues", square=True,
+                xticklabels=class_names, yticklabels=class_names, ax=axis)
+    axis.set_xlabel("predicted")
+    axis.set_ylabel("true")
+    axis.set_title(title)
     if path is not None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         figure.savefig(path, bbox_inches="tight", dpi=120)

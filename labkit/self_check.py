@@ -22,6 +22,10 @@ PARTS = {
              ("split", checks.check_split, ("split_indices",)),
              ("ResNet44", checks.check_resnet44, ("resnet44",)),
              ("train/validate loop", checks.check_loop, ("train_one_epoch", "validate", "fit"))],
+    "lab4": [("Dataset", checks.check_fundus_dataset, ("RetinopathyDataset",)),
+             ("blocks", checks.check_transfer_blocks, ("BasicBlock", "Bottleneck")),
+             ("ResNet18/50", checks.check_transfer_resnets, ("resnet18", "resnet50")),
+             ("metrics", checks.check_metrics, ("confusion_matrix", "balanced_accuracy"))],
 }
 
 

@@ -27,10 +27,12 @@ class Lab:
     data_root: Path
     checkpoint_root: Path
     checkpoints: dict[str, str]
+    weights: dict[str, str]
     download: bool
     on_colab: bool
     grading: bool
     epochs: int | None
+    image_size: int | None = None
 
     def checkpoint(self, name: str) -> Path:
         """Path of the instructor checkpoint `name` listed in course.toml for this lab."""
@@ -40,9 +42,19 @@ class Lab:
                            f"[labs.{self.lab_id}] checkpoints")
         return self.checkpoint_root / self.checkpoints[name]
 
+    def weights_path(self, arch: str) -> Path:
+        """Where `arch`'s pretrained weights are read (or downloaded to): course.toml's file, else torchvision's name."""
+        from labkit import fundus
+
+        return self.checkpoint_root / self.weights.get(arch, fundus.weights_file(arch))
+
     def epochs_or(self, default: int) -> int:
         """The epoch budget: $LABKIT_EPOCHS when set (quick runs), else `default`."""
         return self.epochs if self.epochs is not None else default
+
+    def image_size_or(self, default: int) -> int:
+        """The image size: $LABKIT_IMAGE_SIZE when set (quick runs), else `default`."""
+        return self.image_size if self.image_size is not None else default
 
 
 def is_grading() -> bool:
@@ -79,7 +91,7 @@ def setup_lab(lab_id: str, seed: int = 0, device: str | None = None) -> Lab:
     lab_cfg = course.labs.get(lab_id) if course else None
     data = course.data if course else config.Data()
     base = course.root if course else Path.cwd()
-    epochs = os.environ.get("LABKIT_EPOCHS")
+    epochs, image_size = os.environ.get("LABKIT_EPOCHS"), os.environ.get("LABKIT_IMAGE_SIZE")
     lab = Lab(
         lab_id=lab_id,
         seed=seed,
@@ -87,10 +99,12 @@ def setup_lab(lab_id: str, seed: int = 0, device: str | None = None) -> Lab:
         data_root=config.resolve_path("LABKIT_DATA", data.root, base),
         checkpoint_root=config.resolve_path("LABKIT_CHECKPOINTS", data.checkpoints, base),
         checkpoints=dict(lab_cfg.checkpoints) if lab_cfg else {},
+        weights=dict(lab_cfg.weights) if lab_cfg else {},
         download=data.download,
         on_colab="google.colab" in sys.modules,
         grading=is_grading(),
         epochs=int(epochs) if epochs else None,
+        image_size=int(image_size) if image_size else None,
     )
     mode = "grading (long training skipped)" if lab.grading else "interactive"
     print(f"{lab_id}: device {lab.device}, seed {seed}, data {lab.data_root}, {mode}")

@@ -15,21 +15,23 @@ class CheckpointMissing(FileNotFoundError):
 
 
 def train_epoch(model: nn.Module, loader: DataLoader, optimizer: torch.optim.Optimizer,
-                device: torch.device, description: str = "train") -> float:
-    """One pass over `loader` (images (N, 3, H, W), labels (N,)); returns the mean loss."""
+                device: torch.device, description: str = "train") -> tuple[float, float]:
+    """One pass over `loader` (images (N, 3, H, W), labels (N,)); returns (mean loss, accuracy in %)."""
     model.train()
     criterion = nn.CrossEntropyLoss()
-    total, steps = 0.0, 0
+    total, steps, correct, seen = 0.0, 0, 0, 0
     bar = tqdm(loader, desc=description, leave=False)
     for images, labels in bar:
         images, labels = images.to(device, non_blocking=True), labels.to(device, non_blocking=True)
-        loss = criterion(model(images), labels)
+        logits = model(images)
+        loss = criterion(logits, labels)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
         total, steps = total + loss.item(), steps + 1
+        correct, seen = correct + (logits.argmax(dim=1) == labels).sum().item(), seen + labels.numel()
         bar.set_postfix(loss=f"{total / steps:.4f}")
-    return total / max(steps, 1)
+    return total / max(steps, 1), 100.0 * correct / max(seen, 1)
 
 
 @torch.no_grad()
@@ -57,7 +59,7 @@ def fit(model: nn.Module, train_loader: DataLoader, test_loader: DataLoader, epo
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     history = []
     for epoch in tqdm(range(1, epochs + 1), desc="epochs"):
-        loss = train_epoch(model, train_loader, optimizer, device, f"epoch {epoch}/{epochs}")
+        loss, _ = train_epoch(model, train_loader, optimizer, device, f"epoch {epoch}/{epochs}")
         accuracy = evaluate(model, test_loader, device)
         history.append({"epoch": epoch, "loss": loss, "test_accuracy": accuracy,
                         "lr": optimizer.param_groups[0]["lr"]})

@@ -7,7 +7,7 @@ import harness
 from autograder import mistakes, notebooks
 from labkit import checks
 
-LABS = ("lab1", "lab2", "lab3")
+LABS = ("lab1", "lab2", "lab3", "lab4")
 MISTAKES = [(lab, m) for lab in LABS for m in mistakes.catalogue(lab)]
 
 

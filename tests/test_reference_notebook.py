@@ -6,17 +6,22 @@ import torch
 from nbclient import NotebookClient
 
 from autograder import build, golden
+from labkit import fixtures
 
 EXPECTED_OUTPUT = {
     "lab1": ("resnet50: fine-tuning from resnet50_epoch285.ckpt", "Training from scratch instead",
              "Epoch [1/1]", "82.51 %"),
     "lab2": ("Setting #1: ResNet32", "Setting mine: ResNet44", "Table 6", "setting "),
     "lab3": ("as written: milestones [32000, 48000]", "scaled: milestones", "epoch 1/1", "87.09"),
+    "lab4": ("resnet18 pretrained: 1 epoch(s)", "resnet50 scratch: 1 epoch(s)", "78.31", "balanced accuracy",
+             "recall per level: no DR", "most frequent level"),
 }
 EXPECTED_FILES = {
     "lab1": set(),
     "lab2": {"lab2_val_accuracy.png", "lab2_setting_1.json", "lab2_setting_mine.json", "lab2_photo.png"},
     "lab3": {"lab3_loss.png", "lab3_accuracy.png"},
+    "lab4": {"lab4_resnet18_accuracy.png", "lab4_resnet50_accuracy.png", "lab4_confusion_matrix.png",
+             "lab4_resnet18_pretrained.json", "lab4_resnet50_scratch.json"},
 }
 
 
@@ -25,18 +30,25 @@ def run_notebook(path, cwd) -> tuple[str, list]:
     notebook = nbformat.read(path, as_version=4)
     NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}).execute()
     outputs = [o for cell in notebook.cells for o in cell.get("outputs", [])]
-    text = "\n".join(o.get("text", "") or "".join(o.get("data", {}).get("text/plain", "")) for o in outputs)
+    data = lambda output, kind: "".join(output.get("data", {}).get(kind, ""))  # noqa: E731
+    text = "\n".join(o.get("text", "") or data(o, "text/markdown") or data(o, "text/plain") for o in outputs)
     return text, [o for o in outputs if o.output_type == "error"]
 
 
 @pytest.mark.parametrize("lab", sorted(EXPECTED_OUTPUT))
 def test_reference_notebook_runs_top_to_bottom(kit, lab, cifar_batches, tmp_path, monkeypatch):
-    """Does the lab's source notebook run without error and train, on the fixture, for one epoch?"""
+    """Does the lab's source notebook run without error and train, on the fixtures, for one epoch?"""
     checkpoints = tmp_path / "checkpoints"
     checkpoints.mkdir()
     torch.save(golden.load_reference("lab1").ResNet50_layer4().state_dict(), checkpoints / "resnet50_epoch285.ckpt")
-    for name, value in {"LABKIT_DATA": cifar_batches, "LABKIT_CHECKPOINTS": checkpoints, "LABKIT_EPOCHS": "1",
-                        "COURSE_ROOT": kit.root, "PATH": build.tool_env()["PATH"]}.items():
+    data = cifar_batches
+    if lab == "lab4":  # a fundus-style data set and stand-in ImageNet weights, read like the real ones
+        data = tmp_path / "data"
+        fixtures.write_fundus(data, n_train=40, n_test=20, size=64)
+        for arch in ("resnet18", "resnet50"):
+            fixtures.write_standin_weights(checkpoints, arch)
+    for name, value in {"LABKIT_DATA": data, "LABKIT_CHECKPOINTS": checkpoints, "LABKIT_EPOCHS": "1",
+                        "LABKIT_IMAGE_SIZE": "64", "COURSE_ROOT": kit.root, "PATH": build.tool_env()["PATH"]}.items():
         monkeypatch.setenv(name, str(value))
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
     text, errors = run_notebook(build.source_notebook(kit, lab), tmp_path)
