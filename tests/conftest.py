@@ -1,5 +1,8 @@
-"""Shared fixtures: the kit's course, and tiny CIFAR-10 copies in the real on-disk formats."""
+"""Shared fixtures: the kit's course, the graded demo course, tiny CIFAR-10 copies, a headless chromium."""
 
+import os
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -16,6 +19,36 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="session")
 def kit():
     return config.load(ROOT)
+
+
+@pytest.fixture(scope="session")
+def graded(kit, tmp_path_factory):
+    """The demo course, built, graded, with feedback, CSVs and reports: (course, outcomes by lab and
+    student, printed lines). Runs the whole demo (minutes) once for the session."""
+    from autograder import demo
+
+    lines, target = [], tmp_path_factory.mktemp("demo") / "course"
+    outcomes = demo.run(kit, target, echo=lines.append)
+    return config.load(target), {lab: {o.student: o for o in graded} for lab, graded in outcomes.items()}, lines
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Path of Debian's chromium, installed with apt-get on first use when it is not on PATH."""
+    found = shutil.which("chromium")
+    if found:
+        return found
+    if not shutil.which("apt-get") or os.geteuid() != 0:
+        pytest.skip("chromium is not on PATH and cannot be installed here (needs root and apt-get): "
+                    "install Debian's `chromium` package to run the browser checks")
+    result = subprocess.run("apt-get update && apt-get install -y --no-install-recommends chromium", shell=True,
+                            capture_output=True, text=True, timeout=900,
+                            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+    found = shutil.which("chromium")
+    if result.returncode != 0 or not found:
+        pytest.fail(f"`apt-get install chromium` failed (exit {result.returncode}); the browser checks need it:\n"
+                    f"{(result.stdout + result.stderr)[-3000:]}")
+    return found
 
 
 @pytest.fixture(scope="session")

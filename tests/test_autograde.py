@@ -7,18 +7,10 @@ import sys
 
 import pytest
 
-from autograder import build, demo, export, grade, mistakes, notebooks
+from autograder import build, export, grade, mistakes, notebooks
 from labkit import config
 
 LAB = "lab1"
-
-
-@pytest.fixture(scope="module")
-def graded(kit, tmp_path_factory):
-    """The demo course, built, graded, with feedback and CSV: (course, outcomes by student, printed lines)."""
-    lines, target = [], tmp_path_factory.mktemp("demo") / "course"
-    outcomes = demo.run(kit, target, echo=lines.append)
-    return config.load(target), {lab: {o.student: o for o in graded} for lab, graded in outcomes.items()}, lines
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +24,7 @@ def csv_rows(graded):
     return rows
 
 
-LABS = ("lab1", "lab2", "lab3")
+LABS = ("lab1", "lab2", "lab3", "lab4")
 DEMO_MISTAKES = [(lab, m) for lab in LABS for m in mistakes.catalogue(lab) if m.in_demo]
 
 
