@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import math
 import statistics
 from pathlib import Path
 
@@ -43,6 +44,11 @@ def table(header: list[str], rows: list[list], numeric: set[int] = frozenset()) 
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def number(value: float, spec: str) -> str:
+    """`value` formatted with `spec`, or '-' when it is NaN (no graded submission)."""
+    return "-" if math.isnan(value) else format(value, spec)
+
+
 def overview(records: list[Record], lab: config.LabConfig) -> str:
     """The headline numbers: students, graded, mean and median final score, late submissions."""
     finals = sorted(r.final for r in records if r.graded)
@@ -78,7 +84,7 @@ def page(course: config.Course, lab_id: str, records: list[Record], summary, ima
     lab = course.lab(lab_id)
     title = html.escape(f"{course.course.title or course.course.id}: {lab_id} ({lab.title})")
     per_test = table(["test", "points", "mean score", "pass rate"],
-                     [[t.test, f"{t.points:g}", f"{t.mean:.2f}", f"{t.pass_rate:.0%}"]
+                     [[t.test, f"{t.points:g}", number(t.mean, ".2f"), number(t.pass_rate, ".0%")]
                       for t in summary.itertuples()], numeric={1, 2, 3})
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
