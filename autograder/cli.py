@@ -33,12 +33,14 @@ def parser() -> argparse.ArgumentParser:
     pub.add_argument("dir", type=Path, help="the folder to write (new, or one written by an earlier publish)")
     r = sub.add_parser("reproduce", help="retrain a reference setting; write results/<lab>/<setting>.json and a table")
     r.add_argument("lab")
-    r.add_argument("--setting", required=True, help="the setting's name (an unknown one lists them)")
+    r.add_argument("--setting", action="append", help="a setting's name (repeatable; default: every setting of the "
+                   "lab; an unknown one lists them)")
     r.add_argument("--epochs", type=int, help="override the setting's epochs (lr schedules scale with them)")
     r.add_argument("--data", type=Path, help="CIFAR-10 folder, never downloaded (default: course.toml's data root)")
     r.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="auto: CUDA when present")
     r.add_argument("--output", type=Path, help="results folder (default results/ in the course folder)")
     r.add_argument("--fresh", action="store_true", help="start over, ignoring results/<lab>/<setting>.ckpt")
+    r.add_argument("--image-size", type=int, help="lab 4: train on N x N images (default the handout's 512)")
     return p
 
 
@@ -62,7 +64,9 @@ def run(args: argparse.Namespace) -> int:
     elif args.command == "publish":
         publish.publish(course, args.dir)
     elif args.command == "reproduce":
-        reproduce.run(course, args.lab, args.setting, args.epochs, args.data, args.device, args.output, args.fresh)
+        for setting in args.setting or list(reproduce.lookup_lab(args.lab)):
+            reproduce.run(course, args.lab, setting, args.epochs, args.data, args.device, args.output, args.fresh,
+                          image_size=args.image_size)
     return 0
 
 

@@ -108,11 +108,44 @@ SETTINGS: dict[str, dict[str, Setting]] = {
 }
 
 
-def lookup(lab_id: str, name: str) -> Setting:
-    """SETTINGS[lab_id][name]; a clear error lists the settings (or labs) that exist."""
+@dataclass(frozen=True)
+class FundusSetting:
+    """One lab 4 configuration: ResNet18/50, pretrained or scratch, the handout's training."""
+
+    title: str
+    description: str
+    arch: str                                   # "resnet18" or "resnet50" (the reference factories)
+    pretrained: bool                            # ImageNet weights in the body, or random initialisation
+    epochs: int
+    image_size: int = 512                       # the handout's 512 x 512 (--image-size overrides)
+    batch_size: int = 8
+    lr: float = 1e-3                            # SGD, the handout's
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    handout: float | None = None                # the handout's best test accuracy (%), None: not reported
+
+
+# Handout 004: SGD lr 1e-3, momentum 0.9, weight decay 5e-4; ResNet18 10 epochs, ResNet50 5; 512 x 512.
+SETTINGS["lab4"] = {
+    f"{arch}-{start}": FundusSetting(
+        f"{arch}, {start}", f"lab 4: {arch} from {'ImageNet weights with a new 5-way fc' if start == 'pretrained' else 'random weights'}, "
+        f"{epochs} epochs at 512 x 512", arch=arch, pretrained=start == "pretrained", epochs=epochs, handout=handout)
+    for (arch, start, epochs, handout) in (("resnet18", "pretrained", 10, 78.31), ("resnet18", "scratch", 10, 73.36),
+                                           ("resnet50", "pretrained", 5, 78.21), ("resnet50", "scratch", 5, None))
+}
+
+
+def lookup_lab(lab_id: str) -> dict[str, Setting | FundusSetting]:
+    """SETTINGS[lab_id]; a clear error lists the labs that have settings."""
     if lab_id not in SETTINGS:
         raise ReproduceError(f"no reference settings for {lab_id} yet; labs with settings: {', '.join(SETTINGS)} "
                              f"(add them to SETTINGS in {Path(__file__).name})")
+    return SETTINGS[lab_id]
+
+
+def lookup(lab_id: str, name: str) -> Setting | FundusSetting:
+    """SETTINGS[lab_id][name]; a clear error lists the settings (or labs) that exist."""
+    lookup_lab(lab_id)
     if name not in SETTINGS[lab_id]:
         known = ", ".join(f"{key} ({s.title})" for key, s in SETTINGS[lab_id].items())
         raise ReproduceError(f"{lab_id} has no setting {name!r}; known settings: {known}")
@@ -191,7 +224,8 @@ def paths(course: config.Course, lab_id: str, name: str, output: Path | None) ->
 
 
 def run(course: config.Course, lab_id: str, name: str, epochs: int | None = None, data: Path | None = None,
-        device: str = "auto", output: Path | None = None, fresh: bool = False, echo=print) -> Path:
+        device: str = "auto", output: Path | None = None, fresh: bool = False, echo=print,
+        image_size: int | None = None) -> Path:
     """Retrain setting `name` of `lab_id`, write its JSON, weights and the lab's table; return the JSON path.
 
     Resumes from results/<lab>/<name>.ckpt when it exists, unless `fresh`.
@@ -199,6 +233,12 @@ def run(course: config.Course, lab_id: str, name: str, epochs: int | None = None
     setting = lookup(lab_id, name)
     if epochs is not None and epochs < 1:
         raise ReproduceError(f"--epochs must be at least 1, got {epochs}")
+    if isinstance(setting, FundusSetting):
+        from autograder import reproduce_fundus
+
+        return reproduce_fundus.run(course, lab_id, name, setting, epochs, image_size, data, device, output, echo)
+    if image_size is not None:
+        raise ReproduceError(f"--image-size applies to lab 4's fundus images; {lab_id} trains on 32 x 32 CIFAR-10")
     train_config = setting.config(epochs)
     where = pick_device(device)
     root = Path(data) if data is not None else course.data_root
@@ -297,6 +337,10 @@ def table(lab_id: str, records: list[dict]) -> str:
 
 def write_table(lab_id: str, folder: Path, echo=print) -> Path:
     """Rewrite folder/README.md from the JSON of every registered setting found in `folder`."""
+    if any(isinstance(setting, FundusSetting) for setting in SETTINGS.get(lab_id, {}).values()):
+        from autograder import reproduce_fundus
+
+        return reproduce_fundus.write_table(lab_id, folder, echo)
     records = []
     for name in SETTINGS.get(lab_id, {}):
         path = folder / f"{name}.json"

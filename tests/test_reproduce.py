@@ -118,7 +118,8 @@ def test_every_setting_builds_its_config():
     """Does every registered setting give a valid TrainConfig whose milestones scale with --epochs?"""
     for lab_id, settings in reproduce.SETTINGS.items():
         for name, setting in settings.items():
-            assert setting.config().epochs == setting.epochs, (lab_id, name)
+            if isinstance(setting, reproduce.Setting):
+                assert setting.config().epochs == setting.epochs, (lab_id, name)
     assert reproduce.SETTINGS["lab2"]["2"].config(200).milestones == (100, 150)
     assert reproduce.SETTINGS["lab2"]["2"].config(20).milestones == (10, 15)
     quick = reproduce.SETTINGS["lab2"]["quick"].config()
@@ -142,3 +143,40 @@ def test_lab3_runs_as_written_and_scaled(course, data):
                      "--data", str(data), "--device", "cpu"]) == 0
     record = json.loads((course / "results" / "lab3" / "as-written.json").read_text())
     assert record["parameters"] == 681_818 and record["handout_accuracy"] == 87.09 and record["history"][0]["lr"] == 0.1
+
+
+@pytest.fixture(scope="module")
+def fundus_data(tmp_path_factory):
+    return fixtures.write_fundus(tmp_path_factory.mktemp("fundus"), n_train=20, n_test=10, size=32)
+
+
+def test_lab4_trains_the_four_configurations(course, fundus_data, capsys):
+    """Does `course reproduce lab4` train pretrained and scratch ResNet18/50 and tabulate them beside the handout?"""
+    for arch in ("resnet18", "resnet50"):
+        fixtures.write_standin_weights(course / "checkpoints", arch)
+    assert cli.main(["--root", str(course), "reproduce", "lab4", "--data", str(fundus_data), "--epochs", "1",
+                     "--image-size", "32", "--device", "cpu"]) == 0
+    folder = course / "results" / "lab4"
+    records = {name: json.loads((folder / f"{name}.json").read_text()) for name in reproduce.SETTINGS["lab4"]}
+    assert set(records) == {"resnet18-pretrained", "resnet18-scratch", "resnet50-pretrained", "resnet50-scratch"}
+    test_levels = [int(line.split(",")[1]) for line in (fundus_data / "test.csv").read_text().split()[1:]]
+    for record in records.values():
+        assert record["epochs"] == 1 and len(record["history"]) == 1 and record["image_size"] == 32
+        assert record["majority_baseline"] == pytest.approx(100 * test_levels.count(0) / len(test_levels))
+        assert len(record["confusion_matrix"]) == 5 and 0 <= record["balanced_accuracy"] <= 100
+    assert records["resnet18-scratch"]["parameters"] == 11_179_077
+    assert records["resnet50-pretrained"]["parameters"] == 23_518_277
+    table = (folder / "README.md").read_text()
+    assert "| resnet18-pretrained | 1 | 32 |" in table and "| 78.31 |" in table and "| 73.36 |" in table
+    assert "majority baseline" in table and "Small data set" in table
+
+
+def test_lab4_without_weights_says_where_to_put_them(course, fundus_data, capsys):
+    """Does a pretrained run without weights (and downloads off) stop with exit code 2, naming the file and URL?"""
+    text = (course / "course.toml").read_text().replace("download = true", "download = false")
+    (course / "course.toml").write_text(text)
+    assert cli.main(["--root", str(course), "reproduce", "lab4", "--setting", "resnet18-pretrained", "--data",
+                     str(fundus_data), "--epochs", "1", "--image-size", "32", "--device", "cpu"]) == 2
+    err = capsys.readouterr().err
+    assert str(course / "checkpoints" / "resnet18-f37072fd.pth") in err
+    assert "https://download.pytorch.org/models/resnet18-f37072fd.pth" in err and "downloads are off" in err
