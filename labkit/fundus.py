@@ -36,6 +36,10 @@ class WeightsMissing(FileNotFoundError):
     """Pretrained weights are neither on disk nor downloadable."""
 
 
+class WeightsMismatch(ValueError):
+    """A model's parameter names differ from torchvision's, so ImageNet weights do not fit it."""
+
+
 def data_folder(data_root: Path | str) -> Path:
     """Where lab 4's data set lives under the data root: <data root>/fundus."""
     return Path(data_root) / FOLDER
@@ -127,7 +131,7 @@ def load_pretrained(model: nn.Module, state: dict[str, torch.Tensor]) -> nn.Modu
     missing, unexpected = model.load_state_dict(body, strict=False)
     missing = [name for name in missing if name not in HEAD]
     if missing or unexpected:
-        raise KeyError(f"the model's names do not match torchvision's: {len(missing)} missing (e.g. {missing[:3]}), "
+        raise WeightsMismatch(f"the model's names do not match torchvision's: {len(missing)} missing (e.g. {missing[:3]}), "
                        f"{len(unexpected)} unexpected (e.g. {unexpected[:3]}). Name the modules conv1, bn1, "
                        f"layer1-layer4 (blocks: conv1, bn1, conv2, bn2[, conv3, bn3], downsample) and fc.")
     return model
