@@ -19,6 +19,9 @@ def parser() -> argparse.ArgumentParser:
     a = sub.add_parser("autograde", help="grade submitted/<student>/<lab>/ with nbgrader, one line each")
     a.add_argument("lab")
     a.add_argument("--student", action="append", help="grade only this student (repeatable)")
+    a.add_argument("--workers", type=int, default=1, help="grade this many submissions at once (default 1)")
+    a.add_argument("--retry-failed", action="store_true", help="grade again only those marked 'needs regrading'")
+    a.add_argument("--force", action="store_true", help="grade again submissions already graded and unchanged")
     f = sub.add_parser("feedback", help="write feedback/<student>/<lab>/*.html")
     f.add_argument("lab")
     e = sub.add_parser("export", help="write a CSV with one column per graded test")
@@ -52,7 +55,8 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "build":
         build.build(course, args.labs or None)
     elif args.command == "autograde":
-        grade.autograde(course, args.lab, args.student)
+        grade.autograde(course, args.lab, args.student, workers=args.workers, retry_failed=args.retry_failed,
+                        force=args.force)
     elif args.command == "feedback":
         feedback.generate(course, args.lab)
     elif args.command == "export":

@@ -1,20 +1,33 @@
-"""`course autograde`: nbgrader autograde each submission in its own process, within time limits."""
+"""`course autograde`: nbgrader autograde each submission in its own process, within limits, in parallel.
+
+A submission whose grading hit a time limit or lost its kernel is marked "needs regrading" with the
+reason, never scored zero; `--retry-failed` grades exactly those again. A run that is stopped
+part-way resumes: submissions already graded (and unchanged since) are not graded again.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
 import subprocess
 import sys
+import tempfile
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from autograder import build, notebooks
+import nbformat
+
+from autograder import build, notebooks, sandbox
 from labkit import config
 
 SUBMITTED, AUTOGRADED, STATUS_DIR, LOG_DIR = "submitted", "autograded", "grading", "logs"
+KERNEL_THREADS = 1  # torch threads per grading kernel: more thrash when kernels share a busy CPU
+TRUNCATED = "\n[... output cut by the grader: {size} KiB printed, the first {limit} KiB kept]\n"
 
 
 @dataclass
@@ -27,13 +40,19 @@ class Outcome:
     max_score: float
     seconds: float
     problems: list[str] = field(default_factory=list)
+    needs_regrading: bool = False   # a time limit or a dead kernel: grade again (--retry-failed)
+    submission_hash: str = ""       # sha256 of the graded notebook file
+
+    @property
+    def state(self) -> str:
+        return "NEEDS REGRADING" if self.needs_regrading else "graded" if self.graded else "NOT GRADED"
 
     def line(self) -> str:
-        score = f"{self.score:g}/{self.max_score:g}" if self.graded else "NOT GRADED"
+        score = f"{self.score:g}/{self.max_score:g}" if self.graded else self.state
         problems = self.problems[0] if self.problems else ""
         if len(self.problems) > 1:
             problems += f" (+{len(self.problems) - 1} more: see the log)"
-        return f"{self.student:<28} {score:>12} {self.seconds:6.1f} s" + (f"  {problems}" if problems else "")
+        return f"{self.student:<28} {score:>15} {self.seconds:6.1f} s" + (f"  {problems}" if problems else "")
 
 
 def students(course: config.Course, lab_id: str) -> list[str]:
@@ -49,38 +68,97 @@ def max_score(course: config.Course, lab_id: str) -> float:
     return course.lab(lab_id).points
 
 
-def run_limited(args: list[str], cwd: Path, timeout: float) -> tuple[int | None, str]:
-    """Run `args` in its own process group; kill the whole group (kernel included) after `timeout` s.
+def file_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
 
-    Returns (exit code, or None on timeout; combined output).
-    """
+
+def limits(course: config.Course, lab_id: str) -> sandbox.Limits:
+    return sandbox.Limits(**course.limits(lab_id))
+
+
+# ---------------------------------------------------------------------------------------------
+# One submission
+
+
+def run_limited(args: list[str], cwd: Path, timeout: float, env: dict[str, str]) -> tuple[int | None, str]:
+    """Run `args` in its own process group; kill the whole group (kernel included) after `timeout` s,
+    and whatever is left of it when it ends. Returns (exit code, or None on timeout; combined output)."""
     process = subprocess.Popen(args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               env=build.tool_env(), start_new_session=True)
+                               env=env, start_new_session=True)
     try:
         output, _ = process.communicate(timeout=timeout)
-        return process.returncode, output
+        code = process.returncode
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         output, _ = process.communicate()
-        return None, output
+        code = None
+    try:
+        os.killpg(process.pid, signal.SIGKILL)  # children the kernel left behind in its group
+    except ProcessLookupError:
+        pass
+    return code, output
 
 
-def cell_problems(path: Path) -> list[str]:
-    """'cell <grade_id>: <Error>: <message>' for every non-test cell of `path` that raised."""
+def cell_problems(path: Path) -> tuple[list[str], list[str]]:
+    """(problems, limit hits) of the autograded notebook at `path`.
+
+    Problems: 'cell <id> raised <Error>: <message>' for every non-test cell that raised.
+    Limit hits: 'cell <id> hit the cell time limit' for every cell (tests included) that timed out.
+    """
     try:
         notebook = notebooks.read(path)
     except notebooks.NotebookError as error:
-        return [str(error)]
-    problems = []
+        return [str(error)], []
+    problems, hits = [], []
     for index, cell in enumerate(notebook.cells):
         meta = notebooks.nbgrader_meta(cell)
-        if cell.cell_type != "code" or meta.get("grade"):
-            continue
-        for output in cell.get("outputs", []):
-            if output.get("output_type") == "error":
-                name = meta.get("grade_id") or f"#{index}"
+        name = meta.get("grade_id") or f"#{index}"
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            if output.get("output_type") != "error":
+                continue
+            if output.get("ename") == "CellTimeoutError":
+                hits.append(f"cell {name} hit the cell time limit")
+            elif not meta.get("grade"):
                 problems.append(f"cell {name} raised {output['ename']}: {output['evalue'][:120]}")
-    return problems
+    return problems, hits
+
+
+def output_size(output) -> int:
+    """Bytes of text an output holds (stream text, or its data's text forms)."""
+    if output.get("output_type") == "stream":
+        return len(output.get("text", "").encode())
+    return sum(len("".join(value).encode()) for value in output.get("data", {}).values() if isinstance(value, (str, list)))
+
+
+def cut_outputs(path: Path, limit_kib: int) -> list[str]:
+    """Cut every cell's output in the notebook at `path` to `limit_kib` KiB; one line per cell that was cut."""
+    try:
+        notebook = notebooks.read(path)
+    except notebooks.NotebookError:
+        return []
+    limit, cut = limit_kib * 1024, []
+    for index, cell in enumerate(notebook.cells):
+        outputs = cell.get("outputs", []) if cell.cell_type == "code" else []
+        size = sum(output_size(o) for o in outputs)
+        if size <= limit:
+            continue
+        kept, budget = [], limit
+        for output in outputs:
+            if output.get("output_type") == "error" or output_size(output) <= budget:
+                kept.append(output)
+                budget -= output_size(output) if output.get("output_type") != "error" else 0
+            elif output.get("output_type") == "stream" and budget > 0:
+                output["text"] = output["text"].encode()[:budget].decode(errors="ignore")
+                kept.append(output)
+                budget = 0
+        note = TRUNCATED.format(size=size // 1024, limit=limit_kib)
+        kept.append(nbformat.v4.new_output("stream", name="stderr", text=note))
+        cell["outputs"] = kept
+        cut.append(f"cell {notebooks.nbgrader_meta(cell).get('grade_id') or f'#{index}'} printed {size // 1024} KiB; "
+                   f"the first {limit_kib} KiB were kept (output limit)")
+    if cut:
+        nbformat.write(notebook, path)
+    return cut
 
 
 def read_score(course: config.Course, lab_id: str, student: str) -> float:
@@ -91,36 +169,71 @@ def read_score(course: config.Course, lab_id: str, student: str) -> float:
         return gradebook.find_submission(lab_id, student).score
 
 
-def not_graded(student: str, course: config.Course, lab_id: str, started: float, reason: str) -> Outcome:
-    return Outcome(student, False, None, max_score(course, lab_id), time.monotonic() - started, [reason])
+def not_graded(student: str, course: config.Course, lab_id: str, started: float, reason: str,
+               regrade: bool = False, digest: str = "", score: float | None = None) -> Outcome:
+    return Outcome(student, False, score, max_score(course, lab_id), time.monotonic() - started, [reason],
+                   needs_regrading=regrade, submission_hash=digest)
+
+
+def died(output: str) -> bool:
+    """True when nbgrader's output says the kernel died under it."""
+    return any(sign in output for sign in ("DeadKernelError", "Kernel died", "kernel died"))
 
 
 def autograde_one(course: config.Course, lab_id: str, student: str) -> tuple[Outcome, str]:
-    """Grade one submission with nbgrader; returns the outcome and nbgrader's output."""
+    """Grade one submission with nbgrader under the lab's limits; returns the outcome and nbgrader's output."""
     started = time.monotonic()
     path = notebook_path(course, SUBMITTED, lab_id, student)
     kept = f"the submission is kept at {path.relative_to(course.root)}"
     if not path.is_file():
         return not_graded(student, course, lab_id, started,
                           f"no {path.name} in {path.parent.relative_to(course.root)}; ask for the notebook"), ""
+    digest = file_hash(path)
     try:
         notebooks.read(path)
     except notebooks.NotebookError as error:
         return not_graded(student, course, lab_id, started,
-                          f"{error}; {kept}; ask the student to submit it again"), ""
-    limit = course.notebook_timeout(lab_id)
-    code, output = run_limited(
-        [sys.executable, "-m", "nbgrader", "autograde", lab_id, "--student", student, "--force",
-         f"--Execute.timeout={course.cell_timeout(lab_id)}"], course.root, limit)
+                          f"{error}; {kept}; ask the student to submit it again", digest=digest), ""
+    lab_limits = limits(course, lab_id)
+    cgroup = sandbox.create_cgroup(f"{lab_id}-{student}-{os.getpid()}", lab_limits.processes)
+    try:
+        with tempfile.TemporaryDirectory(prefix="course-kernel-") as folder:
+            spec = sandbox.write_kernel_spec(Path(folder), lab_limits, cgroup, KERNEL_THREADS)
+            env = build.tool_env(JUPYTER_PATH=str(spec), OMP_NUM_THREADS=str(KERNEL_THREADS))
+            code, output = run_limited(
+                [sys.executable, "-m", "nbgrader", "autograde", lab_id, "--student", student, "--force",
+                 f"--Execute.timeout={lab_limits.cell_timeout}", f"--Execute.kernel_name={sandbox.KERNEL_NAME}"],
+                course.root, lab_limits.notebook_timeout, env)
+    finally:
+        refused = sandbox.peak_processes(cgroup) if cgroup else None
+        sandbox.remove_cgroup(cgroup)
     if code is None:
         return not_graded(student, course, lab_id, started,
-                          f"grading took longer than {limit} s (notebook_timeout) and was stopped; {kept}"), output
-    if code != 0:
-        last = next((line for line in reversed(output.splitlines()) if "Error" in line), "see the log")
-        return not_graded(student, course, lab_id, started, f"nbgrader autograde failed ({last.strip()}); {kept}"), output
-    problems = cell_problems(notebook_path(course, AUTOGRADED, lab_id, student))
-    return Outcome(student, True, read_score(course, lab_id, student), max_score(course, lab_id),
-                   time.monotonic() - started, problems), output
+                          f"grading took longer than {lab_limits.notebook_timeout} s (notebook_timeout) and was "
+                          f"stopped; {kept}", regrade=True, digest=digest), output
+    if code != 0 or died(output):
+        reason = (f"the kernel died (the notebook exited with os._exit, crashed, or hit the CPU-time limit of "
+                  f"{lab_limits.cpu_time} s)" if died(output) else
+                  "nbgrader autograde failed (" + next((line.strip() for line in reversed(output.splitlines())
+                                                         if "Error" in line), "see the log") + ")")
+        return not_graded(student, course, lab_id, started, f"{reason}; {kept}", regrade=True, digest=digest), output
+    graded = notebook_path(course, AUTOGRADED, lab_id, student)
+    problems, hits = cell_problems(graded)
+    problems += cut_outputs(graded, lab_limits.output)
+    if refused:
+        problems.append(f"the notebook tried to run more than {lab_limits.processes} processes at once "
+                        f"(process limit; {refused} refused)")
+    score = read_score(course, lab_id, student)
+    if hits:
+        hits = [f"{hit} ({lab_limits.cell_timeout} s)" for hit in hits]
+        return not_graded(student, course, lab_id, started, "; ".join(hits) + f"; scored {score:g} with those "
+                          f"cells cut short", regrade=True, digest=digest, score=score), output
+    return Outcome(student, True, score, max_score(course, lab_id), time.monotonic() - started, problems,
+                   submission_hash=digest), output
+
+
+# ---------------------------------------------------------------------------------------------
+# The status file and the log
 
 
 def status_path(course: config.Course, lab_id: str) -> Path:
@@ -151,29 +264,70 @@ def log(course: config.Course, lab_id: str, text: str) -> None:
         f.write(text.rstrip("\n") + "\n")
 
 
-def autograde(course: config.Course, lab_id: str, only: list[str] | None = None, echo=print) -> list[Outcome]:
-    """Grade every submission of `lab_id` (or the students in `only`), one line each as it goes."""
+# ---------------------------------------------------------------------------------------------
+# The class
+
+
+def to_grade(course: config.Course, lab_id: str, status: dict[str, Outcome], only: list[str] | None,
+             retry_failed: bool, force: bool) -> tuple[list[str], list[str]]:
+    """(students to grade, students skipped because their unchanged submission already has an outcome)."""
+    if only:
+        return list(only), []
+    names = students(course, lab_id)
+    if retry_failed:
+        return [name for name in names if name in status and status[name].needs_regrading], []
+    if force:
+        return names, []
+    done = [name for name in names if name in status
+            and status[name].submission_hash == file_hash(notebook_path(course, SUBMITTED, lab_id, name))]
+    return [name for name in names if name not in done], done
+
+
+def autograde(course: config.Course, lab_id: str, only: list[str] | None = None, echo=print, workers: int = 1,
+              retry_failed: bool = False, force: bool = False) -> list[Outcome]:
+    """Grade the submissions of `lab_id` (`workers` at a time), one line each as they finish.
+
+    By default, submissions already graded and unchanged since are skipped (a stopped run resumes);
+    `retry_failed` grades only those marked "needs regrading", `force` every one, `only` those named.
+    """
     course.lab(lab_id)
+    if workers < 1:
+        raise build.BuildError(f"--workers must be at least 1, got {workers}")
     if not (course.root / "gradebook.db").is_file():
         raise build.BuildError(f"{course.root / 'gradebook.db'} is missing: run `course build` in {course.root} first")
-    names = only or students(course, lab_id)
-    if not names:
-        echo(f"{lab_id}: no submissions in {course.root / SUBMITTED}/<student>/{lab_id}/")
-        return []
     status = load_status(course, lab_id)
-    echo(f"{lab_id}: grading {len(names)} submission(s); cell limit {course.cell_timeout(lab_id)} s, "
-         f"notebook limit {course.notebook_timeout(lab_id)} s")
-    outcomes = []
-    for student in names:
-        outcome, output = autograde_one(course, lab_id, student)
-        status[student] = outcome
-        save_status(course, lab_id, status)
-        log(course, lab_id, f"{time.strftime('%Y-%m-%d %H:%M:%S')} {outcome.line()}")
-        if not outcome.graded and output:
-            log(course, lab_id, output)
-        echo(outcome.line())
-        outcomes.append(outcome)
-    graded = [o for o in outcomes if o.graded]
-    echo(f"{lab_id}: {len(graded)} graded, {len(outcomes) - len(graded)} not graded "
-         f"(log: {course.root / LOG_DIR / f'{lab_id}-autograde.log'})")
+    names, done = to_grade(course, lab_id, status, only, retry_failed, force)
+    if done:
+        waiting = sum(status[name].needs_regrading for name in done)
+        echo(f"{lab_id}: {len(done)} submission(s) already graded and unchanged, skipped (--force grades them again"
+             + (f"; {waiting} need regrading: --retry-failed" if waiting else "") + ")")
+    if not names:
+        echo(f"{lab_id}: nothing to grade" + ("" if done or retry_failed else
+                                             f" (no submissions in {course.root / SUBMITTED}/<student>/{lab_id}/)"))
+        return []
+    lab_limits = limits(course, lab_id)
+    echo(f"{lab_id}: grading {len(names)} submission(s) with {workers} worker(s); limits per submission: cell "
+         f"{lab_limits.cell_timeout} s, notebook {lab_limits.notebook_timeout} s, CPU {lab_limits.cpu_time} s, "
+         f"memory {lab_limits.memory} MiB, {lab_limits.processes} processes, output {lab_limits.output} KiB per cell")
+    for line in sandbox.protections(sandbox.cgroups_available()):
+        log(course, lab_id, f"protection: {line}")
+    outcomes, lock = [], threading.Lock()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(autograde_one, course, lab_id, student): student for student in names}
+        for future in as_completed(futures):
+            outcome, output = future.result()
+            with lock:
+                status[outcome.student] = outcome
+                save_status(course, lab_id, status)
+                log(course, lab_id, f"{time.strftime('%Y-%m-%d %H:%M:%S')} {outcome.line()}")
+                if not outcome.graded and output:
+                    log(course, lab_id, output)
+            echo(outcome.line())
+            outcomes.append(outcome)
+    outcomes.sort(key=lambda o: names.index(o.student))
+    graded = sum(o.graded for o in outcomes)
+    regrade = sum(o.needs_regrading for o in outcomes)
+    echo(f"{lab_id}: {graded} graded, {len(outcomes) - graded - regrade} not graded, {regrade} need regrading"
+         + (f" (`course autograde {lab_id} --retry-failed`)" if regrade else "")
+         + f" (log: {course.root / LOG_DIR / f'{lab_id}-autograde.log'})")
     return outcomes

@@ -37,10 +37,17 @@ class Data:
     download: bool = True
 
 
+LIMIT_KEYS = ("cell_timeout", "notebook_timeout", "cpu_time", "memory", "processes", "output")
+
+
 @dataclass(frozen=True)
 class Grading:
-    cell_timeout: int = 120
-    notebook_timeout: int = 900
+    cell_timeout: int = 120       # s of wall-clock time per cell
+    notebook_timeout: int = 900   # s of wall-clock time per submission
+    cpu_time: int = 900           # CPU seconds per kernel process
+    memory: int = 4096            # MiB of data memory per kernel process
+    processes: int = 64           # processes and threads of one submission at once
+    output: int = 256             # KiB of output kept per cell
 
 
 def _due(value, where: str) -> str:
@@ -75,6 +82,10 @@ class LabConfig:
     weights: dict[str, str] = field(default_factory=dict)
     cell_timeout: int | None = None
     notebook_timeout: int | None = None
+    cpu_time: int | None = None
+    memory: int | None = None
+    processes: int | None = None
+    output: int | None = None
     due: str | None = field(default=None, metadata={"check": _due})
     late_penalty: float = field(default=0.0, metadata={"check": _fraction})
 
@@ -108,6 +119,11 @@ class Course:
 
     def notebook_timeout(self, lab_id: str) -> int:
         return self.lab(lab_id).notebook_timeout or self.grading.notebook_timeout
+
+    def limits(self, lab_id: str) -> dict[str, int]:
+        """Each grading limit of `lab_id`: [labs.<id>]'s value where set, else [grading]'s."""
+        lab = self.lab(lab_id)
+        return {key: getattr(lab, key) or getattr(self.grading, key) for key in LIMIT_KEYS}
 
     @property
     def data_root(self) -> Path:

@@ -1,0 +1,133 @@
+"""Grading against hostile submissions: each payload is stopped or contained, the class goes on,
+correct students keep full marks, and `--retry-failed` / a second run grade exactly what is left.
+
+Every payload is bounded (6 GiB at most, 200 sleeping processes at most, 3 MB of output), so the
+machine is safe even where a protection is missing.
+"""
+
+import subprocess
+
+import pytest
+
+from autograder import build, demo, grade, mistakes, notebooks, sandbox
+from labkit import config
+
+LAB = "lab4"
+CELL_LIMIT, MEMORY_MIB = 20, 3072
+PAYLOADS = {  # student -> (solution cell, code put before the reference solution)
+    "sys_exit": ("dataset_answer", "import sys; sys.exit(1)"),
+    "os_exit": ("metrics_answer", "import os; os._exit(0)"),
+    "endless_loop": ("metrics_answer", "while True:\n    pass"),
+    "huge_allocation": ("dataset_answer", "hog = bytearray(6 << 30)"),
+    "many_processes": ("dataset_answer", "import subprocess\nkids = [subprocess.Popen(['sleep', '61']) for _ in range(200)]"),
+    "big_output": ("metrics_answer", "print('x' * 3_000_000)"),
+    "escaping_child": ("metrics_answer", "import subprocess\nsubprocess.Popen(['sleep', '62'], start_new_session=True)"),
+}
+CORRECT = ("correct", "correct_too")
+DATASET_POINTS = 18  # a payload that stops the Dataset cell costs the Dataset's tests
+
+
+def leftover_sleepers() -> str:
+    return subprocess.run(["pgrep", "-af", "sleep 6[12]"], capture_output=True, text=True).stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def course(kit, tmp_path_factory):
+    """A course with lab 4 built, tight limits, and a class of hostile and correct submissions."""
+    course = demo.make_course(kit, tmp_path_factory.mktemp("hostile") / "course")
+    path = course.root / "course.toml"
+    text = path.read_text().replace("cell_timeout = 120", f"cell_timeout = {CELL_LIMIT}")
+    path.write_text(text.replace("memory = 4096", f"memory = {MEMORY_MIB}"))
+    course = config.load(course.root)
+    build.build(course, [LAB], goldens_dir=None)
+    release = notebooks.read(course.root / "assignments" / LAB / f"{LAB}.ipynb")
+    reference = mistakes.reference_solutions(notebooks.read(build.source_notebook(course, LAB)))
+    submissions = {name: ("", mistakes.fill(release, reference)) for name in CORRECT}
+    for name, (cell, payload) in PAYLOADS.items():
+        submissions[name] = ("", mistakes.fill(release, {**reference, cell: payload + "\n" + reference[cell]}))
+    demo.write_submissions(course, LAB, submissions)
+    return course
+
+
+@pytest.fixture(scope="module")
+def first_run(course):
+    """Outcomes of grading the class with 2 workers, and the printed lines."""
+    lines = []
+    outcomes = grade.autograde(course, LAB, workers=2, echo=lines.append)
+    return {o.student: o for o in outcomes}, lines
+
+
+def test_correct_students_keep_full_marks(first_run):
+    """Do the correct submissions graded beside the hostile ones earn every point?"""
+    outcomes, _ = first_run
+    assert all(outcomes[name].graded and outcomes[name].score == 100 for name in CORRECT)
+
+
+def test_sys_exit_costs_only_its_part(first_run):
+    """Does sys.exit() in a cell stop that cell only, the rest graded, with the reason in the outcome?"""
+    outcome = first_run[0]["sys_exit"]
+    assert outcome.graded and outcome.score == 100 - DATASET_POINTS
+    assert "cell dataset_answer raised SystemExit: 1" in outcome.problems
+
+
+def test_dead_kernel_needs_regrading(first_run):
+    """Does os._exit() mark the submission 'needs regrading' with the reason, never a silent zero?"""
+    outcome = first_run[0]["os_exit"]
+    assert not outcome.graded and outcome.needs_regrading and outcome.score is None
+    assert "the kernel died" in outcome.problems[0] and "submitted/os_exit/lab4/lab4.ipynb" in outcome.problems[0]
+
+
+def test_endless_loop_hits_the_cell_limit(first_run):
+    """Is an endless loop stopped at the cell limit, named with its cell, and marked 'needs regrading'?"""
+    outcome = first_run[0]["endless_loop"]
+    assert outcome.needs_regrading and not outcome.graded
+    assert f"cell metrics_answer hit the cell time limit ({CELL_LIMIT} s)" in outcome.problems[0]
+    assert outcome.seconds < 120
+
+
+def test_huge_allocation_fails_in_its_cell(first_run):
+    """Does a 6 GiB allocation fail with MemoryError under the 3 GiB limit, costing only its part?"""
+    outcome = first_run[0]["huge_allocation"]
+    assert outcome.graded and outcome.score == 100 - DATASET_POINTS
+    assert "cell dataset_answer raised MemoryError: " in outcome.problems
+
+
+def test_process_limit_and_no_process_outlives_grading(first_run):
+    """Are 200 child processes refused beyond the process limit (where cgroups allow), and none left after?"""
+    outcome = first_run[0]["many_processes"]
+    assert outcome.graded
+    if sandbox.cgroups_available():
+        assert outcome.score == 100 - DATASET_POINTS
+        assert any("more than 64 processes" in problem for problem in outcome.problems)
+    assert leftover_sleepers() == ""
+
+
+def test_output_is_cut_at_the_limit(course, first_run):
+    """Are 3 MB of printed output cut to the output limit in the autograded notebook, the score untouched?"""
+    outcome = first_run[0]["big_output"]
+    assert outcome.graded and outcome.score == 100
+    assert any("printed 2929 KiB; the first 256 KiB were kept" in problem for problem in outcome.problems)
+    path = grade.notebook_path(course, grade.AUTOGRADED, LAB, "big_output")
+    assert path.stat().st_size < 400 * 1024
+
+
+def test_the_log_names_the_protections(course, first_run):
+    """Does the log say which protections were active and which are missing?"""
+    text = (course.root / "logs" / f"{LAB}-autograde.log").read_text()
+    assert "protection: limits: CPU time, data memory" in text and "protection: processes: " in text
+
+
+def test_retry_failed_and_resume(course, first_run):
+    """Does --retry-failed grade exactly the submissions that need it, a plain rerun grade nothing, and a
+    changed submission only itself, leaving the others' gradebook entries and notebooks byte for byte?"""
+    outcomes, _ = first_run
+    needing = {name for name, o in outcomes.items() if o.needs_regrading}
+    assert needing == {"os_exit", "endless_loop"}
+    kept = {name: grade.notebook_path(course, grade.AUTOGRADED, LAB, name).read_bytes() for name in CORRECT}
+    retried = grade.autograde(course, LAB, retry_failed=True, echo=lambda line: None)
+    assert {o.student for o in retried} == needing
+    lines = []
+    assert grade.autograde(course, LAB, echo=lines.append) == []
+    assert f"{len(outcomes)} submission(s) already graded and unchanged, skipped" in lines[0]
+    assert {name: grade.notebook_path(course, grade.AUTOGRADED, LAB, name).read_bytes() for name in CORRECT} == kept
+    assert all(grade.read_score(course, LAB, name) == 100 for name in CORRECT)
