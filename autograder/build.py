@@ -92,7 +92,7 @@ def record_due_date(course: config.Course, lab_id: str) -> None:
     """Write the lab's due date from course.toml (or none) into the gradebook, where autograde reads it."""
     from nbgrader.api import Gradebook
 
-    with Gradebook(f"sqlite:///{course.root / 'gradebook.db'}", course.course.id) as gradebook:
+    with Gradebook(course.gradebook_url, course.course.id) as gradebook:
         gradebook.update_or_create_assignment(lab_id, duedate=course.lab(lab_id).due_utc)
 
 
@@ -106,4 +106,4 @@ def build(course: config.Course, labs: list[str] | None = None, goldens_dir: Pat
         print(f"{lab_id}: student notebook -> {generate_assignment(course, lab_id)}")
         record_due_date(course, lab_id)
         if course.lab(lab_id).due:
-            print(f"{lab_id}: due {course.lab(lab_id).due} (recorded in gradebook.db)")
+            print(f"{lab_id}: due {course.lab(lab_id).due} (recorded in the gradebook)")

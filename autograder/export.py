@@ -47,10 +47,10 @@ class Record:
 
 def gradebook_url(course: config.Course) -> str:
     """The gradebook's database URL; ReportError when `course build` never ran."""
-    path = course.root / "gradebook.db"
-    if not path.is_file():
-        raise ReportError(f"{path} is missing: run `course build` and `course autograde <lab>` in {course.root} first")
-    return f"sqlite:///{path}"
+    if course.gradebook_missing:
+        raise ReportError(f"{course.gradebook_missing}: run `course build` and `course autograde <lab>` in "
+                          f"{course.root} first")
+    return course.gradebook_url
 
 
 def graded_tests(course: config.Course, lab_id: str) -> list[notebooks.GradedTest]:

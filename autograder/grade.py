@@ -165,7 +165,7 @@ def read_score(course: config.Course, lab_id: str, student: str) -> float:
     """The student's total for the lab from the gradebook."""
     from nbgrader.api import Gradebook
 
-    with Gradebook(f"sqlite:///{course.root / 'gradebook.db'}", course.course.id) as gradebook:
+    with Gradebook(course.gradebook_url, course.course.id) as gradebook:
         return gradebook.find_submission(lab_id, student).score
 
 
@@ -293,8 +293,8 @@ def autograde(course: config.Course, lab_id: str, only: list[str] | None = None,
     course.lab(lab_id)
     if workers < 1:
         raise build.BuildError(f"--workers must be at least 1, got {workers}")
-    if not (course.root / "gradebook.db").is_file():
-        raise build.BuildError(f"{course.root / 'gradebook.db'} is missing: run `course build` in {course.root} first")
+    if course.gradebook_missing:
+        raise build.BuildError(f"{course.gradebook_missing}: run `course build` in {course.root} first")
     status = load_status(course, lab_id)
     names, done = to_grade(course, lab_id, status, only, retry_failed, force)
     if done:

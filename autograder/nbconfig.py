@@ -32,8 +32,9 @@ def configure(c, root: Path | None = None) -> None:
     course = config.load(root)
     c.CourseDirectory.root = str(course.root)
     c.CourseDirectory.course_id = course.course.id
-    # Parallel graders share the SQLite gradebook: wait up to a minute for another's write to finish.
-    c.CourseDirectory.db_url = f"sqlite:///{course.root / 'gradebook.db'}?timeout=60"
+    # Parallel graders share a SQLite gradebook: each waits up to a minute for another's write to finish.
+    sqlite = course.gradebook_url.startswith("sqlite:")
+    c.CourseDirectory.db_url = course.gradebook_url + ("?timeout=60" if sqlite else "")
     c.CourseDirectory.source_directory = SOURCE_DIR
     c.CourseDirectory.release_directory = RELEASE_DIR
     c.Execute.timeout = course.grading.cell_timeout

@@ -12,6 +12,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 CONFIG_NAME = "course.toml"
+GRADEBOOK = "gradebook.db"
+DB_SCHEMES = ("sqlite:", "postgresql:", "postgresql+psycopg2:", "mysql:", "mysql+pymysql:")
 
 
 class ConfigError(ValueError):
@@ -37,6 +39,14 @@ class Data:
     download: bool = True
 
 
+def _db_url(value, where: str) -> str:
+    """A SQLAlchemy database URL nbgrader can use, or "" for the course's SQLite file."""
+    if not isinstance(value, str) or value and not value.startswith(DB_SCHEMES):
+        raise ConfigError(f"{where} must be a database URL starting with one of {', '.join(DB_SCHEMES)} (e.g. "
+                          f"\"postgresql://grader@dbhost/course\"), or \"\" for gradebook.db; got {value!r}")
+    return value
+
+
 LIMIT_KEYS = ("cell_timeout", "notebook_timeout", "cpu_time", "memory", "processes", "output")
 
 
@@ -48,6 +58,7 @@ class Grading:
     memory: int = 4096            # MiB of data memory per kernel process
     processes: int = 64           # processes and threads of one submission at once
     output: int = 256             # KiB of output kept per cell
+    db_url: str = field(default="", metadata={"check": _db_url})  # "" is sqlite:///<course>/gradebook.db
 
 
 def _due(value, where: str) -> str:
@@ -119,6 +130,19 @@ class Course:
 
     def notebook_timeout(self, lab_id: str) -> int:
         return self.lab(lab_id).notebook_timeout or self.grading.notebook_timeout
+
+    @property
+    def gradebook_url(self) -> str:
+        """The gradebook's database URL: [grading] db_url, else the SQLite file gradebook.db in the course folder."""
+        return self.grading.db_url or f"sqlite:///{self.root / GRADEBOOK}"
+
+    @property
+    def gradebook_missing(self) -> str | None:
+        """Why the gradebook cannot be there yet (a SQLite file not created), or None."""
+        path = self.root / GRADEBOOK
+        if not self.grading.db_url and not path.is_file():
+            return f"{path} is missing"
+        return None
 
     def limits(self, lab_id: str) -> dict[str, int]:
         """Each grading limit of `lab_id`: [labs.<id>]'s value where set, else [grading]'s."""

@@ -5,9 +5,14 @@ Every payload is bounded (6 GiB at most, 200 sleeping processes at most, 3 MB of
 machine is safe even where a protection is missing.
 """
 
+import os
+import signal
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
+from nbgrader.api import Gradebook
 
 from autograder import build, demo, grade, mistakes, notebooks, sandbox
 from labkit import config
@@ -131,3 +136,42 @@ def test_retry_failed_and_resume(course, first_run):
     assert f"{len(outcomes)} submission(s) already graded and unchanged, skipped" in lines[0]
     assert {name: grade.notebook_path(course, grade.AUTOGRADED, LAB, name).read_bytes() for name in CORRECT} == kept
     assert all(grade.read_score(course, LAB, name) == 100 for name in CORRECT)
+
+
+def processes_in(folder) -> list[int]:
+    """Pids of the processes whose working directory is `folder` or below it."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and str(entry.joinpath("cwd").readlink()).startswith(str(folder)):
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def test_killed_grader_resumes_without_losing_or_duplicating(course, first_run):
+    """Killed after its first new grade, does a rerun grade exactly the rest, one gradebook entry each?"""
+    release = notebooks.read(course.root / "assignments" / LAB / f"{LAB}.ipynb")
+    reference = mistakes.reference_solutions(notebooks.read(build.source_notebook(course, LAB)))
+    new = ["next_1", "next_2", "next_3"]
+    demo.write_submissions(course, LAB, {name: ("", mistakes.fill(release, reference)) for name in new})
+    grader = subprocess.Popen([sys.executable, "-m", "autograder.cli", "--root", str(course.root), "autograde", LAB],
+                              stdout=subprocess.PIPE, text=True, start_new_session=True, env=build.tool_env())
+    for line in grader.stdout:
+        if line.startswith("next_"):
+            break
+    for pid in [grader.pid, *processes_in(course.root)]:  # the grader, its nbgrader and kernel: all gone
+        for kill in (os.killpg, os.kill):
+            try:
+                kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    grader.wait()
+    done = {name for name, o in grade.load_status(course, LAB).items() if name in new}
+    assert len(done) == 1
+    rest = grade.autograde(course, LAB, echo=lambda line: None)
+    assert {o.student for o in rest} == set(new) - done and all(o.score == 100 for o in rest)
+    with Gradebook(f"sqlite:///{course.root / 'gradebook.db'}", course.course.id) as gradebook:
+        submissions = [s.student.id for s in gradebook.find_assignment(LAB).submissions]
+    assert sorted(submissions) == sorted(set(submissions)) and set(new) <= set(submissions)
