@@ -122,7 +122,7 @@ def test_plain_nbgrader_autograde_works_in_the_course_folder(graded, tmp_path):
 
 
 def test_notebook_time_limit_stops_grading_and_says_so(graded, tmp_path):
-    """Does a submission that overruns notebook_timeout get a clear 'not graded' line, its file kept?"""
+    """Does a submission that overruns notebook_timeout get a clear 'needs regrading' line, its file kept?"""
     course, _, _ = graded
     copy = tmp_path / "course"
     shutil.copytree(course.root, copy, ignore=shutil.ignore_patterns("autograded", "feedback", "grading"))
@@ -130,9 +130,9 @@ def test_notebook_time_limit_stops_grading_and_says_so(graded, tmp_path):
     toml.write_text(toml.read_text().replace("notebook_timeout = 900", "notebook_timeout = 3"))
     lines = []
     (outcome,) = grade.autograde(config.load(copy), LAB, ["correct"], echo=lines.append)
-    assert not outcome.graded and "longer than 3 s" in outcome.problems[0]
+    assert not outcome.graded and outcome.needs_regrading and "longer than 3 s" in outcome.problems[0]
     assert (copy / "submitted" / "correct" / LAB / "lab1.ipynb").is_file()
-    assert any("NOT GRADED" in line for line in lines)
+    assert any("NEEDS REGRADING" in line for line in lines) and "--retry-failed" in lines[-1]
 
 
 def test_feedback_shows_the_message_not_the_hidden_code(graded):
