@@ -180,7 +180,26 @@ def died(output: str) -> bool:
     return any(sign in output for sign in ("DeadKernelError", "Kernel died", "kernel died"))
 
 
-def autograde_one(course: config.Course, lab_id: str, student: str) -> tuple[Outcome, str]:
+# What a grading kernel must not see: the course's private files (the kit's own solutions/ too).
+HIDDEN = ("solutions", "submitted", "autograded", "feedback", "reports", "grading", "logs", "gradebook.db",
+          "course.toml", "nbgrader_config.py")
+
+
+def hidden_paths(course: config.Course) -> list[str]:
+    """Absolute paths an isolated grading kernel finds empty: the course's private files and the kit's solutions."""
+    paths = [course.root / name for name in HIDDEN] + [build.KIT_DIR / "solutions"]
+    return sorted({str(path) for path in paths if path.exists()})
+
+
+def kernel_command(lab_id: str, student: str, lab_limits: sandbox.Limits, kernel_dir: str | None) -> list[str]:
+    """nbgrader autograde for one student with the sandbox kernel; when isolated (`kernel_dir` given) it talks to
+    the kernel over IPC sockets in `kernel_dir`, the one folder both sides of the sandbox see."""
+    command = [sys.executable, "-m", "nbgrader", "autograde", lab_id, "--student", student, "--force",
+               f"--Execute.timeout={lab_limits.cell_timeout}", f"--Execute.kernel_name={sandbox.KERNEL_NAME}"]
+    return command + ([f"--KernelManager.transport=ipc", f"--KernelManager.ip={kernel_dir}/ipc"] if kernel_dir else [])
+
+
+def autograde_one(course: config.Course, lab_id: str, student: str, isolated: bool = False) -> tuple[Outcome, str]:
     """Grade one submission with nbgrader under the lab's limits; returns the outcome and nbgrader's output."""
     started = time.monotonic()
     path = notebook_path(course, SUBMITTED, lab_id, student)
@@ -198,12 +217,12 @@ def autograde_one(course: config.Course, lab_id: str, student: str) -> tuple[Out
     cgroup = sandbox.create_cgroup(f"{lab_id}-{student}-{os.getpid()}", lab_limits.processes)
     try:
         with tempfile.TemporaryDirectory(prefix="course-kernel-") as folder:
-            spec = sandbox.write_kernel_spec(Path(folder), lab_limits, cgroup, KERNEL_THREADS)
-            env = build.tool_env(JUPYTER_PATH=str(spec), OMP_NUM_THREADS=str(KERNEL_THREADS))
-            code, output = run_limited(
-                [sys.executable, "-m", "nbgrader", "autograde", lab_id, "--student", student, "--force",
-                 f"--Execute.timeout={lab_limits.cell_timeout}", f"--Execute.kernel_name={sandbox.KERNEL_NAME}"],
-                course.root, lab_limits.notebook_timeout, env)
+            plan = sandbox.Isolation(hidden_paths(course), folder) if isolated else None
+            spec = sandbox.write_kernel_spec(Path(folder), lab_limits, cgroup, KERNEL_THREADS, plan)
+            env = build.tool_env(JUPYTER_PATH=str(spec), OMP_NUM_THREADS=str(KERNEL_THREADS),
+                                 JUPYTER_RUNTIME_DIR=str(Path(folder) / "runtime"), TMPDIR=folder)  # connection file
+            code, output = run_limited(kernel_command(lab_id, student, lab_limits, folder if isolated else None),
+                                       course.root, lab_limits.notebook_timeout, env)
     finally:
         refused = sandbox.peak_processes(cgroup) if cgroup else None
         sandbox.remove_cgroup(cgroup)
@@ -309,11 +328,15 @@ def autograde(course: config.Course, lab_id: str, only: list[str] | None = None,
     echo(f"{lab_id}: grading {len(names)} submission(s) with {workers} worker(s); limits per submission: cell "
          f"{lab_limits.cell_timeout} s, notebook {lab_limits.notebook_timeout} s, CPU {lab_limits.cpu_time} s, "
          f"memory {lab_limits.memory} MiB, {lab_limits.processes} processes, output {lab_limits.output} KiB per cell")
-    for line in sandbox.protections(sandbox.cgroups_available()):
+    isolated, why_not = sandbox.isolation_available()
+    for line in sandbox.protections(sandbox.cgroups_available(), isolated, why_not):
         log(course, lab_id, f"protection: {line}")
+    if not isolated:
+        echo(f"{lab_id}: WARNING: grading kernels are not isolated here ({why_not}): student code can reach the "
+             f"course files; grade untrusted submissions in a container that holds nothing else")
     outcomes, lock = [], threading.Lock()
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(autograde_one, course, lab_id, student): student for student in names}
+        futures = {pool.submit(autograde_one, course, lab_id, student, isolated): student for student in names}
         for future in as_completed(futures):
             outcome, output = future.result()
             with lock:

@@ -9,13 +9,16 @@ Protections the platform lacks are skipped and named by `protections`.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import resource
+import shutil
 import signal
+import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 KERNEL_NAME = "course-sandbox"
@@ -113,12 +116,128 @@ def join_cgroup(path: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+# Isolation: private mount, network and process namespaces, without capabilities (Linux, as root)
+
+CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWNET = 0x00020000, 0x20000000, 0x40000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = (
+    1, 2, 4, 8, 32, 4096, 16384, 1 << 18)
+PR_SET_PDEATHSIG = 1
+KEEP_WRITABLE = ("/dev", "/proc")  # device files and the process table stay as they are (a new /proc follows)
+# No capabilities, none regained by exec: root in the sandbox cannot remount, unmount or reach other processes.
+DROP_CAPABILITIES = ["--bounding-set=-all", "--inh-caps=-all", "--no-new-privs",
+                     "--securebits=+noroot,+noroot_locked,+no_setuid_fixup,+no_setuid_fixup_locked,+keep_caps_locked"]
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """What the sandbox hides and keeps writable (absolute paths)."""
+
+    hide: list[str] = field(default_factory=list)      # folders become empty, files /dev/null
+    kernel_dir: str = ""                                # stays writable: connection file, IPC sockets, home
+
+
+def _libc():
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"{what}: {os.strerror(errno)}")
+
+
+def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    encode = lambda text: text.encode() if text is not None else None  # noqa: E731
+    _check(_libc().mount(encode(source), encode(target), encode(fstype), flags, encode(data)), f"mount {target}")
+
+
+def mount_points() -> list[str]:
+    """Every mount point of this mount namespace, parents first."""
+    points = []
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        point = line.split()[4]
+        points.append(point.encode().decode("unicode_escape"))  # \040 and friends
+    return sorted(set(points), key=len)
+
+
+def under(path: str, folders) -> bool:
+    return any(path == f or path.startswith(f.rstrip("/") + "/") for f in folders)
+
+
+def isolate(plan: Isolation) -> None:
+    """Enter new mount, network and PID namespaces; everything read-only, `plan.hide` hidden, private
+    /tmp and /dev/shm, `plan.kernel_dir` writable. Forks: the parent waits for the child and exits with
+    its status; the child returns, as PID 1 of its namespace, to exec the kernel."""
+    _check(_libc().unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID), "unshare")
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    keep = {path: os.open(path, os.O_PATH | os.O_DIRECTORY) for path in (plan.kernel_dir, os.getcwd())}
+    for point in mount_points():
+        if not under(point, KEEP_WRITABLE):
+            try:
+                _mount(None, point, None, MS_REMOUNT | MS_BIND | MS_RDONLY)
+            except OSError:
+                pass  # a special file system that cannot be remounted; the read-only root covers writes
+    for private in ("/tmp", "/dev/shm"):  # other kernels' connection files and sockets live there
+        if os.path.isdir(private):
+            _mount("tmpfs", private, "tmpfs", MS_NOSUID | MS_NODEV, "size=1g,mode=1777")
+    hidden = [path for path in plan.hide if os.path.isdir(path)]  # those under /tmp are gone already
+    for path in hidden:
+        _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=755")
+    for path in plan.hide:
+        if os.path.isfile(path):
+            _mount("/dev/null", path, None, MS_BIND)
+    for path, handle in keep.items():  # the kernel's folder (writable) and working directory (read-only)
+        os.makedirs(path, exist_ok=True)
+        _mount(f"/proc/self/fd/{handle}", path, None, MS_BIND)
+        if path == plan.kernel_dir:
+            _mount(None, path, None, MS_REMOUNT | MS_BIND)  # the bind copied the read-only flag: lift it
+        os.close(handle)
+    os.chdir(os.getcwd())
+    for path in hidden:
+        _mount(None, path, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+    child = os.fork()
+    if child:
+        for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(number, lambda signum, frame: os.kill(child, signum))
+        _, status = os.waitpid(child, 0)
+        os._exit(os.waitstatus_to_exitcode(status) % 256)
+    _check(_libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl")
+    _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+
+
+def isolation_available() -> tuple[bool, str]:
+    """(whether `isolate` works here, why not): tried in a throw-away child process."""
+    if os.geteuid() != 0:
+        return False, "needs root (namespaces and mounts)"
+    if not shutil.which("setpriv"):
+        return False, "setpriv (util-linux) is not installed"
+    probe = ("import os, sys; from autograder import sandbox; d = sys.argv[1]; "
+             "sandbox.isolate(sandbox.Isolation([], d)); open(os.path.join(d, 'ok'), 'w').write('1')")
+    folder = Path(os.environ.get("TMPDIR", "/tmp")) / f"course-isolation-probe-{os.getpid()}"
+    folder.mkdir(exist_ok=True)
+    try:
+        done = subprocess.run([sys.executable, "-c", probe, str(folder)], capture_output=True, text=True, timeout=60)
+        works = (folder / "ok").is_file()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return works, "" if works else (done.stderr.strip().splitlines() or ["unknown"])[-1]
+
+
+# ---------------------------------------------------------------------------------------------
 # The kernel spec
 
 
-def protections(cgroup: bool) -> list[str]:
+def protections(cgroup: bool, isolated: bool, why_not: str = "") -> list[str]:
     """One line per protection: active, or missing and why."""
     root = os.geteuid() == 0
+    if isolated:
+        return [
+            "limits: CPU time, data memory, file size and core dumps per kernel process (setrlimit): active",
+            "processes: " + ("pids cgroup per submission: active" if cgroup else "no writable pids cgroup here"),
+            "isolation: own mount, network and PID namespaces; file system read-only; course files, source "
+            "notebooks, gradebook and other submissions hidden; private /tmp; no network; no capabilities: active",
+            "leftover processes: the PID namespace ends with the kernel" + (", and the cgroup is emptied" if cgroup else ""),
+        ]
     return [
         "limits: CPU time, data memory, file size and core dumps per kernel process (setrlimit): active",
         "processes: " + ("pids cgroup per submission: active" if cgroup else
@@ -126,18 +245,22 @@ def protections(cgroup: bool) -> list[str]:
                          + ": no writable pids cgroup here"),
         "leftover processes: " + ("killed through the cgroup after each submission" if cgroup else
                                   "the submission's process group is killed after it (a child that calls setsid escapes)"),
-        "separate user, network and file-system isolation: not active (the grading kernel runs as "
-        + ("root" if root else f"uid {os.geteuid()}") + "; see the README's grading section)",
+        "isolation: NOT active (" + (why_not or "unavailable") + "): the grading kernel runs as "
+        + ("root" if root else f"uid {os.geteuid()}") + " and can reach the course files; see the README",
     ]
 
 
-def write_kernel_spec(folder: Path, limits: Limits, cgroup: Path | None, threads: int) -> Path:
+def write_kernel_spec(folder: Path, limits: Limits, cgroup: Path | None, threads: int,
+                      isolation: Isolation | None = None) -> Path:
     """Write folder/kernels/course-sandbox/kernel.json for these limits; return `folder` (for JUPYTER_PATH)."""
     spec = folder / "kernels" / KERNEL_NAME
     spec.mkdir(parents=True, exist_ok=True)
-    argv = [sys.executable, "-m", "autograder.sandbox", json.dumps(asdict(limits)), str(cgroup or ""), "--",
+    plan = json.dumps(asdict(isolation)) if isolation else ""
+    argv = [sys.executable, "-m", "autograder.sandbox", json.dumps(asdict(limits)), str(cgroup or ""), plan, "--",
             sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
     env = {name: str(threads) for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
+    if isolation:
+        env.update(HOME="/tmp", TMPDIR="/tmp", MPLCONFIGDIR="/tmp/matplotlib")
     (spec / "kernel.json").write_text(json.dumps({
         "argv": argv, "display_name": "Python 3 (course grading limits)", "language": "python",
         "env": env, "metadata": {"debugger": False}}, indent=1), encoding="utf-8")
@@ -145,14 +268,17 @@ def write_kernel_spec(folder: Path, limits: Limits, cgroup: Path | None, threads
 
 
 def main(argv: list[str]) -> None:
-    """Kernel launcher: LIMITS_JSON CGROUP -- KERNEL COMMAND; apply the limits, then exec the kernel."""
-    limits, cgroup, command = Limits(**json.loads(argv[0])), argv[1], argv[3:]
+    """Kernel launcher: LIMITS_JSON CGROUP ISOLATION_JSON -- KERNEL COMMAND; apply the limits, isolate, exec the kernel."""
+    limits, cgroup, plan, command = Limits(**json.loads(argv[0])), argv[1], argv[2], argv[4:]
     if cgroup:
         try:
             join_cgroup(cgroup)
         except OSError as error:
             print(f"course sandbox: could not join {cgroup}: {error}", file=sys.stderr)
     apply_rlimits(limits)
+    if plan:
+        isolate(Isolation(**json.loads(plan)))
+        command = [shutil.which("setpriv"), *DROP_CAPABILITIES, "--", *command]
     os.execv(command[0], command)
 
 

@@ -29,6 +29,16 @@ PAYLOADS = {  # student -> (solution cell, code put before the reference solutio
     "escaping_child": ("metrics_answer", "import subprocess\nsubprocess.Popen(['sleep', '62'], start_new_session=True)"),
 }
 CORRECT = ("correct", "correct_too")
+ISOLATED, WHY_NOT = sandbox.isolation_available()
+KIT_CHECKS = Path(grade.build.KIT_DIR, "autograder", "checks", "lab4.py")
+# Payloads that only an isolated kernel may meet: without isolation they would damage the course or the kit.
+TRY = "try:\n    {action}\n    print('DONE {name}')\nexcept OSError as error:\n    print('BLOCKED {name}', error)\n"
+ISOLATION_PAYLOADS = {
+    "overwrites_gradebook": "open({gradebook!r}, 'r+b').write(b'garbage!' * 64)",
+    "reads_source_notebook": "print(open({source!r}).read()[:2000])",
+    "edits_the_kit": f"open({str(KIT_CHECKS)!r}, 'a').write('\\nresnet18_param_count = print\\n')",
+    "uses_the_network": "__import__('socket').create_connection(('pypi.org', 443), timeout=5)",
+}
 DATASET_POINTS = 18  # a payload that stops the Dataset cell costs the Dataset's tests
 
 
@@ -48,7 +58,12 @@ def course(kit, tmp_path_factory):
     release = notebooks.read(course.root / "assignments" / LAB / f"{LAB}.ipynb")
     reference = mistakes.reference_solutions(notebooks.read(build.source_notebook(course, LAB)))
     submissions = {name: ("", mistakes.fill(release, reference)) for name in CORRECT}
-    for name, (cell, payload) in PAYLOADS.items():
+    payloads = dict(PAYLOADS)
+    if ISOLATED:
+        paths = {"gradebook": str(course.root / "gradebook.db"), "source": str(build.source_notebook(course, LAB))}
+        payloads.update({name: ("metrics_answer", TRY.format(action=action.format(**paths), name=name))
+                         for name, action in ISOLATION_PAYLOADS.items()})
+    for name, (cell, payload) in payloads.items():
         submissions[name] = ("", mistakes.fill(release, {**reference, cell: payload + "\n" + reference[cell]}))
     demo.write_submissions(course, LAB, submissions)
     return course
@@ -175,3 +190,28 @@ def test_killed_grader_resumes_without_losing_or_duplicating(course, first_run):
     with Gradebook(f"sqlite:///{course.root / 'gradebook.db'}", course.course.id) as gradebook:
         submissions = [s.student.id for s in gradebook.find_assignment(LAB).submissions]
     assert sorted(submissions) == sorted(set(submissions)) and set(new) <= set(submissions)
+
+
+def cell_output(course, student: str, grade_id: str) -> str:
+    notebook = notebooks.read(grade.notebook_path(course, grade.AUTOGRADED, LAB, student))
+    cell = next(c for c in notebook.cells if notebooks.nbgrader_meta(c).get("grade_id") == grade_id)
+    return "".join(o.get("text", "") for o in cell.get("outputs", []))
+
+
+@pytest.mark.skipif(not ISOLATED, reason=f"isolation is not available here: {WHY_NOT}")
+@pytest.mark.parametrize("payload", sorted(ISOLATION_PAYLOADS))
+def test_isolated_kernel_blocks(course, first_run, payload):
+    """Is the gradebook, the source notebook, the kit or the network out of the student's reach (the
+    attempt fails in the student's cell), with full marks kept and nothing changed?"""
+    outcome = first_run[0][payload]
+    assert outcome.graded and outcome.score == 100
+    output = cell_output(course, payload, "metrics_answer")
+    assert f"BLOCKED {payload}" in output and f"DONE {payload}" not in output, output[:500]
+    assert "BEGIN SOLUTION" not in output
+
+
+@pytest.mark.skipif(not ISOLATED, reason=f"isolation is not available here: {WHY_NOT}")
+def test_kit_and_gradebook_are_intact(course, first_run):
+    """After the class, are the kit's checks unchanged and the gradebook's scores readable and right?"""
+    assert "resnet18_param_count = print" not in KIT_CHECKS.read_text()
+    assert all(grade.read_score(course, LAB, name) == 100 for name in CORRECT)
