@@ -13,7 +13,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -200,7 +199,8 @@ def kernel_command(lab_id: str, student: str, lab_limits: sandbox.Limits, kernel
 
 
 def autograde_one(course: config.Course, lab_id: str, student: str, isolated: bool = False) -> tuple[Outcome, str]:
-    """Grade one submission with nbgrader under the lab's limits; returns the outcome and nbgrader's output."""
+    """Grade one submission with nbgrader under the lab's limits, then verify its passed tests in a clean
+    process; returns the outcome and nbgrader's output."""
     started = time.monotonic()
     path = notebook_path(course, SUBMITTED, lab_id, student)
     kept = f"the submission is kept at {path.relative_to(course.root)}"
@@ -214,18 +214,14 @@ def autograde_one(course: config.Course, lab_id: str, student: str, isolated: bo
         return not_graded(student, course, lab_id, started,
                           f"{error}; {kept}; ask the student to submit it again", digest=digest), ""
     lab_limits = limits(course, lab_id)
-    cgroup = sandbox.create_cgroup(f"{lab_id}-{student}-{os.getpid()}", lab_limits.processes)
-    try:
-        with tempfile.TemporaryDirectory(prefix="course-kernel-") as folder:
-            plan = sandbox.Isolation(hidden_paths(course), folder) if isolated else None
-            spec = sandbox.write_kernel_spec(Path(folder), lab_limits, cgroup, KERNEL_THREADS, plan)
-            env = build.tool_env(JUPYTER_PATH=str(spec), OMP_NUM_THREADS=str(KERNEL_THREADS),
-                                 JUPYTER_RUNTIME_DIR=str(Path(folder) / "runtime"), TMPDIR=folder)  # connection file
-            code, output = run_limited(kernel_command(lab_id, student, lab_limits, folder if isolated else None),
-                                       course.root, lab_limits.notebook_timeout, env)
-    finally:
-        refused = sandbox.peak_processes(cgroup) if cgroup else None
-        sandbox.remove_cgroup(cgroup)
+    hide = hidden_paths(course) if isolated else None
+    tampered: list[str] | str = []
+    with sandbox.Session(f"{lab_id}-{student}", lab_limits, hide, KERNEL_THREADS) as box:
+        code, output = run_limited(kernel_command(lab_id, student, lab_limits, box.folder if isolated else None),
+                                   course.root, lab_limits.notebook_timeout, build.tool_env(**box.env))
+        graded = notebook_path(course, AUTOGRADED, lab_id, student)
+        if code == 0 and not died(output) and not cell_problems(graded)[1]:  # a cell cut short needs regrading
+            tampered = verify(course, lab_id, student, box)
     if code is None:
         return not_graded(student, course, lab_id, started,
                           f"grading took longer than {lab_limits.notebook_timeout} s (notebook_timeout) and was "
@@ -236,12 +232,14 @@ def autograde_one(course: config.Course, lab_id: str, student: str, isolated: bo
                   "nbgrader autograde failed (" + next((line.strip() for line in reversed(output.splitlines())
                                                          if "Error" in line), "see the log") + ")")
         return not_graded(student, course, lab_id, started, f"{reason}; {kept}", regrade=True, digest=digest), output
-    graded = notebook_path(course, AUTOGRADED, lab_id, student)
     problems, hits = cell_problems(graded)
     problems += cut_outputs(graded, lab_limits.output)
-    if refused:
+    if box.refused:
         problems.append(f"the notebook tried to run more than {lab_limits.processes} processes at once "
-                        f"(process limit; {refused} refused)")
+                        f"(process limit; {box.refused} refused)")
+    if isinstance(tampered, str):
+        return not_graded(student, course, lab_id, started, f"{tampered}; {kept}", regrade=True, digest=digest), output
+    problems += tampered
     score = read_score(course, lab_id, student)
     if hits:
         hits = [f"{hit} ({lab_limits.cell_timeout} s)" for hit in hits]
@@ -249,6 +247,46 @@ def autograde_one(course: config.Course, lab_id: str, student: str, isolated: bo
                           f"cells cut short", regrade=True, digest=digest, score=score), output
     return Outcome(student, True, score, max_score(course, lab_id), time.monotonic() - started, problems,
                    submission_hash=digest), output
+
+
+def passed_tests(path: Path) -> set[str]:
+    """The graded test cells of the autograded notebook at `path` that ran without an error."""
+    passed = set()
+    for cell in notebooks.read(path).cells:
+        meta = notebooks.nbgrader_meta(cell)
+        if meta.get("grade") and not meta.get("solution") and cell.cell_type == "code":
+            if not any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+                passed.add(meta["grade_id"])
+    return passed
+
+
+def verify(course: config.Course, lab_id: str, student: str, box: sandbox.Session) -> list[str] | str:
+    """Re-run the hidden tests with the kit's checks restored (autograder/verify.py) in `box`; zero in the
+    gradebook every test that passed only in the student's kernel. Returns one problem per such test,
+    or the reason the check could not run."""
+    graded = notebook_path(course, AUTOGRADED, lab_id, student)
+    result = Path(box.folder) / "verified.json"
+    code, output = run_limited([*box.prefix(), sys.executable, "-m", "autograder.verify", str(graded), lab_id,
+                                str(result), str(box.limits.cell_timeout)], graded.parent, box.limits.notebook_timeout,
+                               build.tool_env(**box.env))
+    if code != 0 or not result.is_file():
+        return f"the hidden tests could not be re-run in a clean process ({(output.strip().splitlines() or ['?'])[-1]})"
+    verdicts = json.loads(result.read_text())
+    tampered = sorted(t for t in passed_tests(graded) if verdicts.get(t) is not None)
+    if tampered:
+        zero_grades(course, lab_id, student, tampered)
+    return [f"test {t} passed in the notebook but fails with the kit's checks restored ({verdicts[t][:120]}): "
+            f"the notebook changes the grader's checks; scored 0" for t in tampered]
+
+
+def zero_grades(course: config.Course, lab_id: str, student: str, grade_ids: list[str]) -> None:
+    """Set the manual score of these tests to 0 in the gradebook (nbgrader's override of the auto score)."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(course.gradebook_url, course.course.id) as gradebook:
+        for grade_id in grade_ids:
+            gradebook.find_grade(grade_id, lab_id, lab_id, student).manual_score = 0
+        gradebook.db.commit()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -250,14 +250,18 @@ def protections(cgroup: bool, isolated: bool, why_not: str = "") -> list[str]:
     ]
 
 
+def launcher(limits: Limits, cgroup: Path | None, isolation: Isolation | None) -> list[str]:
+    """`python -m autograder.sandbox LIMITS CGROUP PLAN --`: put before a command to run it like the kernel."""
+    plan = json.dumps(asdict(isolation)) if isolation else ""
+    return [sys.executable, "-m", "autograder.sandbox", json.dumps(asdict(limits)), str(cgroup or ""), plan, "--"]
+
+
 def write_kernel_spec(folder: Path, limits: Limits, cgroup: Path | None, threads: int,
                       isolation: Isolation | None = None) -> Path:
     """Write folder/kernels/course-sandbox/kernel.json for these limits; return `folder` (for JUPYTER_PATH)."""
     spec = folder / "kernels" / KERNEL_NAME
     spec.mkdir(parents=True, exist_ok=True)
-    plan = json.dumps(asdict(isolation)) if isolation else ""
-    argv = [sys.executable, "-m", "autograder.sandbox", json.dumps(asdict(limits)), str(cgroup or ""), plan, "--",
-            sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    argv = [*launcher(limits, cgroup, isolation), sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
     env = {name: str(threads) for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
     if isolation:
         env.update(HOME="/tmp", TMPDIR="/tmp", MPLCONFIGDIR="/tmp/matplotlib")
@@ -284,3 +288,37 @@ def main(argv: list[str]) -> None:
 
 if __name__ == "__main__":
     main(sys.argv[1:])
+
+
+class Session:
+    """One submission's sandbox: its pids cgroup, a private folder with the kernel spec, and the command
+    prefix that runs any program under the same limits and isolation. Removed (processes killed) on exit."""
+
+    def __init__(self, name: str, limits: Limits, hide: list[str] | None, threads: int):
+        self.name, self.limits, self.hide, self.threads = name, limits, hide, threads
+
+    def __enter__(self) -> "Session":
+        import tempfile
+
+        self.cgroup = create_cgroup(f"{self.name}-{os.getpid()}", self.limits.processes)
+        self._folder = tempfile.TemporaryDirectory(prefix="course-kernel-")
+        self.folder = self._folder.name
+        self.isolation = Isolation(self.hide, self.folder) if self.hide is not None else None
+        write_kernel_spec(Path(self.folder), self.limits, self.cgroup, self.threads, self.isolation)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.refused = peak_processes(self.cgroup) if self.cgroup else None
+        remove_cgroup(self.cgroup)
+        self._folder.cleanup()
+
+    @property
+    def env(self) -> dict[str, str]:
+        """Environment for nbgrader: the kernel spec, torch threads, connection files in the private folder."""
+        threads = {name: str(self.threads) for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
+        return {"JUPYTER_PATH": self.folder, "JUPYTER_RUNTIME_DIR": f"{self.folder}/runtime", "TMPDIR": self.folder,
+                **threads}
+
+    def prefix(self) -> list[str]:
+        """Put before a command to run it under this submission's limits and isolation."""
+        return launcher(self.limits, self.cgroup, self.isolation)

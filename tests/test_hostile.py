@@ -29,6 +29,14 @@ PAYLOADS = {  # student -> (solution cell, code put before the reference solutio
     "escaping_child": ("metrics_answer", "import subprocess\nsubprocess.Popen(['sleep', '62'], start_new_session=True)"),
 }
 CORRECT = ("correct", "correct_too")
+# A wrong confusion matrix (normalised by prediction) plus a patch that makes its test pass in the kernel.
+TAMPERING = {
+    "patches_the_check": "import autograder.checks.lab4 as _g\n_g.confusion_matrix_values = lambda confusion_matrix: None",
+    "patches_numpy": "np.allclose = lambda *args, **kwargs: True",
+    "rewrites_the_check_code": "import autograder.checks.lab4 as _g\n"
+                               "_g.confusion_matrix_values.__code__ = (lambda confusion_matrix: None).__code__",
+}
+CONFUSION_POINTS = 8
 ISOLATED, WHY_NOT = sandbox.isolation_available()
 KIT_CHECKS = Path(grade.build.KIT_DIR, "autograder", "checks", "lab4.py")
 # Payloads that only an isolated kernel may meet: without isolation they would damage the course or the kit.
@@ -65,6 +73,9 @@ def course(kit, tmp_path_factory):
                          for name, action in ISOLATION_PAYLOADS.items()})
     for name, (cell, payload) in payloads.items():
         submissions[name] = ("", mistakes.fill(release, {**reference, cell: payload + "\n" + reference[cell]}))
+    wrong = mistakes.apply(reference, next(m for m in mistakes.catalogue(LAB) if m.name == "confusion_by_prediction"))
+    for name, patch in TAMPERING.items():
+        submissions[name] = ("", mistakes.fill(release, {**wrong, "metrics_answer": wrong["metrics_answer"] + "\n" + patch}))
     demo.write_submissions(course, LAB, submissions)
     return course
 
@@ -215,3 +226,14 @@ def test_kit_and_gradebook_are_intact(course, first_run):
     """After the class, are the kit's checks unchanged and the gradebook's scores readable and right?"""
     assert "resnet18_param_count = print" not in KIT_CHECKS.read_text()
     assert all(grade.read_score(course, LAB, name) == 100 for name in CORRECT)
+
+
+@pytest.mark.parametrize("student", sorted(TAMPERING))
+def test_patched_checks_do_not_turn_a_failure_into_a_pass(course, first_run, student):
+    """Does a notebook that patches the kit's check (its attribute or its code) or NumPy still lose the
+    points of the test its wrong confusion matrix fails, in the gradebook too, with the reason?"""
+    outcome = first_run[0][student]
+    assert outcome.graded and outcome.score == 100 - CONFUSION_POINTS
+    assert grade.read_score(course, LAB, student) == 100 - CONFUSION_POINTS
+    assert any("test confusion_matrix_values passed in the notebook but fails with the kit's checks restored"
+               in problem for problem in outcome.problems)
