@@ -337,10 +337,11 @@ def table(lab_id: str, records: list[dict]) -> str:
 
 def write_table(lab_id: str, folder: Path, echo=print) -> Path:
     """Rewrite folder/README.md from the JSON of every registered setting found in `folder`."""
+    render = table
     if any(isinstance(setting, FundusSetting) for setting in SETTINGS.get(lab_id, {}).values()):
         from autograder import reproduce_fundus
 
-        return reproduce_fundus.write_table(lab_id, folder, echo)
+        render = reproduce_fundus.table
     records = []
     for name in SETTINGS.get(lab_id, {}):
         path = folder / f"{name}.json"
@@ -350,5 +351,5 @@ def write_table(lab_id: str, folder: Path, echo=print) -> Path:
             except (json.JSONDecodeError, OSError) as error:
                 echo(f"skipped {path} in the table: {error}")
     path = folder / "README.md"
-    engine.atomic_write_text(path, table(lab_id, records))
+    engine.atomic_write_text(path, render(lab_id, records))
     return path

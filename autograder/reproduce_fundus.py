@@ -12,8 +12,8 @@ import torch
 from torch.utils.data import DataLoader
 
 from autograder import golden
-from autograder.reproduce import (FundusSetting, ReproduceError, SETTINGS, duration, kit_commit, paths, percent,
-                                  pick_device)
+from autograder.reproduce import (FundusSetting, ReproduceError, duration, kit_commit, paths, percent, pick_device,
+                                  write_table)
 from labkit import config, engine, fundus
 
 KAGGLE_TRAIN_IMAGES = 28_000  # the handout's training split of the Kaggle retinopathy images (about 28k)
@@ -112,18 +112,3 @@ def table(lab_id: str, records: list[dict]) -> str:
     lines += ["", "Handout: the best test accuracy per run of handout 004 (— where it gives none). The JSON of each "
               "setting beside this file holds its per-epoch history, confusion matrix and per-level recall."]
     return "\n".join(lines) + "\n"
-
-
-def write_table(lab_id: str, folder: Path, echo=print) -> Path:
-    """Rewrite folder/README.md from the JSON of every lab 4 setting found in `folder`."""
-    records = []
-    for name in SETTINGS[lab_id]:
-        path = folder / f"{name}.json"
-        if path.is_file():
-            try:
-                records.append(json.loads(path.read_text()))
-            except (json.JSONDecodeError, OSError) as error:
-                echo(f"skipped {path} in the table: {error}")
-    path = folder / "README.md"
-    engine.atomic_write_text(path, table(lab_id, records))
-    return path
