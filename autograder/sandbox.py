@@ -164,34 +164,47 @@ def under(path: str, folders) -> bool:
     return any(path == f or path.startswith(f.rstrip("/") + "/") for f in folders)
 
 
+PRIVATE = ("/tmp", "/dev/shm")  # replaced by empty file systems: other kernels' connection files and sockets live there
+
+
+def needed_under_private() -> list[str]:
+    """The folders under /tmp or /dev/shm the kernel's Python needs (its prefixes, its path, the kit), top-most only."""
+    kit = str(Path(__file__).resolve().parents[1])
+    found = sorted({os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, kit, *sys.path)
+                    if p and os.path.isdir(p) and under(os.path.realpath(p), PRIVATE)}, key=len)
+    return [path for i, path in enumerate(found) if not under(path, found[:i])]
+
+
 def isolate(plan: Isolation) -> None:
     """Enter new mount, network and PID namespaces; everything read-only, `plan.hide` hidden, private
     /tmp and /dev/shm, `plan.kernel_dir` writable. Forks: the parent waits for the child and exits with
     its status; the child returns, as PID 1 of its namespace, to exec the kernel."""
     _check(_libc().unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID), "unshare")
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    keep = {path: os.open(path, os.O_PATH | os.O_DIRECTORY) for path in (plan.kernel_dir, os.getcwd())}
+    opened = lambda path: os.open(path, os.O_PATH | os.O_DIRECTORY)  # noqa: E731  (survives the mounts below)
+    software = {path: opened(path) for path in needed_under_private()}
+    own = {path: opened(path) for path in (plan.kernel_dir, os.getcwd())}
     for point in mount_points():
         if not under(point, KEEP_WRITABLE):
             try:
                 _mount(None, point, None, MS_REMOUNT | MS_BIND | MS_RDONLY)
             except OSError:
                 pass  # a special file system that cannot be remounted; the read-only root covers writes
-    for private in ("/tmp", "/dev/shm"):  # other kernels' connection files and sockets live there
+    for private in PRIVATE:
         if os.path.isdir(private):
             _mount("tmpfs", private, "tmpfs", MS_NOSUID | MS_NODEV, "size=1g,mode=1777")
-    hidden = [path for path in plan.hide if os.path.isdir(path)]  # those under /tmp are gone already
+    for path, handle in software.items():  # Python and the kit, when they live under /tmp: back, read-only
+        _bind_back(path, handle)
+    hidden = [path for path in plan.hide if os.path.isdir(path)]
     for path in hidden:
         _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=755")
     for path in plan.hide:
         if os.path.isfile(path):
             _mount("/dev/null", path, None, MS_BIND)
-    for path, handle in keep.items():  # the kernel's folder (writable) and working directory (read-only)
-        os.makedirs(path, exist_ok=True)
-        _mount(f"/proc/self/fd/{handle}", path, None, MS_BIND)
+    for path, handle in own.items():  # the kernel's folder (writable) and working directory (read-only)
+        _bind_back(path, handle)
         if path == plan.kernel_dir:
             _mount(None, path, None, MS_REMOUNT | MS_BIND)  # the bind copied the read-only flag: lift it
-        os.close(handle)
     os.chdir(os.getcwd())
     for path in hidden:
         _mount(None, path, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
@@ -203,6 +216,13 @@ def isolate(plan: Isolation) -> None:
         os._exit(os.waitstatus_to_exitcode(status) % 256)
     _check(_libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl")
     _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+
+
+def _bind_back(path: str, handle: int) -> None:
+    """Mount the folder open as `handle` at `path` again (creating the mount point), then close it."""
+    os.makedirs(path, exist_ok=True)
+    _mount(f"/proc/self/fd/{handle}", path, None, MS_BIND)
+    os.close(handle)
 
 
 def isolation_available() -> tuple[bool, str]:

@@ -109,6 +109,14 @@ MISTAKES = (
           "layers += [conv2d, nn.ReLU(inplace=True), nn.BatchNorm2d(v)]"),),
         frozenset({"vgg_layers"})),
     Mistake(
+        "cheat_patches_checks", "a cheat attempt: max pool padding 0, and the notebook replaces the two checks it "
+        "fails with functions that pass",
+        (("resnet50_answer", "nn.MaxPool2d(3, 2, 1)", "nn.MaxPool2d(3, 2, 0)"),
+         ("resnet50_answer", "        return self.fc(out)", "        return self.fc(out)\n\n\n"
+          "import autograder.checks.lab1 as _grader\n"
+          "_grader.resnet50_layer1_shape = _grader.resnet50_layer1_golden = lambda *args: None")),
+        frozenset({"resnet50_layer1_shape", "resnet50_layer1_golden"}), in_demo=True),
+    Mistake(
         "vgg_typo_raises", "a typo (nn.Maxpool2d) makes make_layers raise AttributeError",
         (("vgg_answer", "nn.MaxPool2d(kernel_size=2, stride=2)", "nn.Maxpool2d(kernel_size=2, stride=2)"),),
         frozenset({"vgg_layers", "vgg_param_count", "vgg_golden"}), in_demo=True),
