@@ -215,13 +215,15 @@ def autograde_one(course: config.Course, lab_id: str, student: str, isolated: bo
                           f"{error}; {kept}; ask the student to submit it again", digest=digest), ""
     lab_limits = limits(course, lab_id)
     hide = hidden_paths(course) if isolated else None
+    graded = notebook_path(course, AUTOGRADED, lab_id, student)
     tampered: list[str] | str = []
     with sandbox.Session(f"{lab_id}-{student}", lab_limits, hide, KERNEL_THREADS) as box:
         code, output = run_limited(kernel_command(lab_id, student, lab_limits, box.folder if isolated else None),
                                    course.root, lab_limits.notebook_timeout, build.tool_env(**box.env))
-        graded = notebook_path(course, AUTOGRADED, lab_id, student)
-        if code == 0 and not died(output) and not cell_problems(graded)[1]:  # a cell cut short needs regrading
-            tampered = verify(course, lab_id, student, box)
+        if code == 0 and not died(output):
+            problems, hits = cell_problems(graded)
+            if not hits:  # a cell cut short needs regrading anyway: no second run
+                tampered = verify(course, lab_id, student, box)
     if code is None:
         return not_graded(student, course, lab_id, started,
                           f"grading took longer than {lab_limits.notebook_timeout} s (notebook_timeout) and was "
@@ -232,7 +234,6 @@ def autograde_one(course: config.Course, lab_id: str, student: str, isolated: bo
                   "nbgrader autograde failed (" + next((line.strip() for line in reversed(output.splitlines())
                                                          if "Error" in line), "see the log") + ")")
         return not_graded(student, course, lab_id, started, f"{reason}; {kept}", regrade=True, digest=digest), output
-    problems, hits = cell_problems(graded)
     problems += cut_outputs(graded, lab_limits.output)
     if box.refused:
         problems.append(f"the notebook tried to run more than {lab_limits.processes} processes at once "

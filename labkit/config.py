@@ -125,12 +125,6 @@ class Course:
                               f"labs are {', '.join(self.labs) or 'none'} (tables [labs.<id>])")
         return self.labs[lab_id]
 
-    def cell_timeout(self, lab_id: str) -> int:
-        return self.lab(lab_id).cell_timeout or self.grading.cell_timeout
-
-    def notebook_timeout(self, lab_id: str) -> int:
-        return self.lab(lab_id).notebook_timeout or self.grading.notebook_timeout
-
     @property
     def gradebook_url(self) -> str:
         """The gradebook's database URL: [grading] db_url, else the SQLite file gradebook.db in the course folder."""

@@ -86,13 +86,13 @@ def fundus_labels(n: int, seed: int) -> np.ndarray:
 
 def fundus_image(level: int, size: int, rng: np.random.Generator) -> np.ndarray:
     """A (size, size, 3) uint8 fundus-like image: a red-orange disc with 3 x `level` bright lesions."""
-    y, x = np.mgrid[:size, :size] / size - 0.5
-    disc = (x ** 2 + y ** 2) < 0.2
+    rows, cols = np.mgrid[:size, :size]
+    disc = ((rows / size - 0.5) ** 2 + (cols / size - 0.5) ** 2) < 0.2
     image = np.zeros((size, size, 3)) + rng.normal(0, 8, size=(size, size, 3))
     image[disc] += (170 + 10 * level, 70, 30)
     for _ in range(3 * level):
         cy, cx = rng.uniform(0.25, 0.75, size=2) * size
-        spot = (np.mgrid[:size, :size][0] - cy) ** 2 + (np.mgrid[:size, :size][1] - cx) ** 2 < (size / 16) ** 2
+        spot = (rows - cy) ** 2 + (cols - cx) ** 2 < (size / 16) ** 2
         image[spot] = (250, 230, 120)
     return np.clip(image, 0, 255).astype(np.uint8)
 
