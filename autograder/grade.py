@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -41,6 +42,8 @@ class Outcome:
     problems: list[str] = field(default_factory=list)
     needs_regrading: bool = False   # a time limit or a dead kernel: grade again (--retry-failed)
     submission_hash: str = ""       # sha256 of the graded notebook file
+    messages: dict[str, str] = field(default_factory=dict)  # failed test -> its message from the clean re-run
+    zeroed: list[str] = field(default_factory=list)          # tests passed only with the checks patched
 
     @property
     def state(self) -> str:
@@ -79,11 +82,21 @@ def limits(course: config.Course, lab_id: str) -> sandbox.Limits:
 # One submission
 
 
+def start(args: list[str], cwd: Path, env: dict[str, str], stdin=None, stderr=subprocess.STDOUT) -> subprocess.Popen:
+    """Start `args` in its own process group, its output piped."""
+    return subprocess.Popen(args, cwd=cwd, stdin=stdin, stdout=subprocess.PIPE, stderr=stderr, text=True, env=env,
+                            start_new_session=True)
+
+
 def run_limited(args: list[str], cwd: Path, timeout: float, env: dict[str, str]) -> tuple[int | None, str]:
     """Run `args` in its own process group; kill the whole group (kernel included) after `timeout` s,
     and whatever is left of it when it ends. Returns (exit code, or None on timeout; combined output)."""
-    process = subprocess.Popen(args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               env=env, start_new_session=True)
+    return finish(start(args, cwd, env), timeout)
+
+
+def finish(process: subprocess.Popen, timeout: float) -> tuple[int | None, str]:
+    """Wait up to `timeout` s for `process`, then kill its process group. Returns (exit code, or None on
+    timeout; its output)."""
     try:
         output, _ = process.communicate(timeout=timeout)
         code = process.returncode
@@ -199,8 +212,8 @@ def kernel_command(lab_id: str, student: str, lab_limits: sandbox.Limits, kernel
 
 
 def autograde_one(course: config.Course, lab_id: str, student: str, isolated: bool = False) -> tuple[Outcome, str]:
-    """Grade one submission with nbgrader under the lab's limits, then verify its passed tests in a clean
-    process; returns the outcome and nbgrader's output."""
+    """Grade one submission with nbgrader under the lab's limits while a clean process re-runs its tests
+    with the kit's checks restored (autograder/verify.py); returns the outcome and nbgrader's output."""
     started = time.monotonic()
     path = notebook_path(course, SUBMITTED, lab_id, student)
     kept = f"the submission is kept at {path.relative_to(course.root)}"
@@ -216,14 +229,21 @@ def autograde_one(course: config.Course, lab_id: str, student: str, isolated: bo
     lab_limits = limits(course, lab_id)
     hide = hidden_paths(course) if isolated else None
     graded = notebook_path(course, AUTOGRADED, lab_id, student)
-    tampered: list[str] | str = []
-    with sandbox.Session(f"{lab_id}-{student}", lab_limits, hide, KERNEL_THREADS) as box:
+    verdicts: dict[str, str | None] | str = {}
+    with sandbox.Session(f"{lab_id}-{student}", lab_limits, hide, KERNEL_THREADS) as box, \
+            tempfile.TemporaryFile("w+", encoding="utf-8") as restored, tempfile.TemporaryFile("w+") as errors:
+        restored.write(nbformat.writes(sanitized(course, lab_id, path)))
+        restored.seek(0)
+        verifier = start([*box.prefix(), sys.executable, "-m", "autograder.verify", lab_id,
+                          str(lab_limits.cell_timeout)], path.parent, build.tool_env(**box.env), restored, errors)
         code, output = run_limited(kernel_command(lab_id, student, lab_limits, box.folder if isolated else None),
                                    course.root, lab_limits.notebook_timeout, build.tool_env(**box.env))
         if code == 0 and not died(output):
             problems, hits = cell_problems(graded)
-            if not hits:  # a cell cut short needs regrading anyway: no second run
-                tampered = verify(course, lab_id, student, box)
+        if code == 0 and not died(output) and not hits:  # a cell cut short needs regrading anyway
+            verdicts = verified(verifier, lab_limits.notebook_timeout - (time.monotonic() - started), errors)
+        else:
+            finish(verifier, 0)
     if code is None:
         return not_graded(student, course, lab_id, started,
                           f"grading took longer than {lab_limits.notebook_timeout} s (notebook_timeout) and was "
@@ -238,16 +258,34 @@ def autograde_one(course: config.Course, lab_id: str, student: str, isolated: bo
     if box.refused:
         problems.append(f"the notebook tried to run more than {lab_limits.processes} processes at once "
                         f"(process limit; {box.refused} refused)")
-    if isinstance(tampered, str):
-        return not_graded(student, course, lab_id, started, f"{tampered}; {kept}", regrade=True, digest=digest), output
-    problems += tampered
+    if isinstance(verdicts, str):
+        return not_graded(student, course, lab_id, started, f"{verdicts}; {kept}", regrade=True, digest=digest), output
+    zeroed = sorted(t for t in passed_tests(graded) if verdicts.get(t) is not None)
+    if zeroed:
+        zero_grades(course, lab_id, student, zeroed)
+    problems += [f"test {t} passed in the notebook but fails with the kit's checks restored ({verdicts[t][:120]}): "
+                 f"the notebook changes the grader's checks; scored 0" for t in zeroed]
     score = read_score(course, lab_id, student)
     if hits:
         hits = [f"{hit} ({lab_limits.cell_timeout} s)" for hit in hits]
         return not_graded(student, course, lab_id, started, "; ".join(hits) + f"; scored {score:g} with those "
                           f"cells cut short", regrade=True, digest=digest, score=score), output
     return Outcome(student, True, score, max_score(course, lab_id), time.monotonic() - started, problems,
-                   submission_hash=digest), output
+                   submission_hash=digest, messages={t: m for t, m in verdicts.items() if m is not None},
+                   zeroed=zeroed), output
+
+
+def sanitized(course: config.Course, lab_id: str, path: Path) -> nbformat.NotebookNode:
+    """The submitted notebook at `path` as nbgrader autograde runs it: outputs cleared, duplicate cells
+    dropped, test and locked cells restored from the gradebook (nbgrader's own preprocessors)."""
+    from nbgrader.preprocessors import ClearOutput, DeduplicateIds, OverwriteCells
+
+    notebook = notebooks.read(path)
+    url = course.gradebook_url + ("?timeout=60" if course.gradebook_url.startswith("sqlite:") else "")
+    resources = {"nbgrader": {"notebook": lab_id, "assignment": lab_id, "db_url": url}}
+    for step in (ClearOutput(), DeduplicateIds(), OverwriteCells()):
+        notebook, resources = step.preprocess(notebook, resources)
+    return notebook
 
 
 def passed_tests(path: Path) -> set[str]:
@@ -261,23 +299,20 @@ def passed_tests(path: Path) -> set[str]:
     return passed
 
 
-def verify(course: config.Course, lab_id: str, student: str, box: sandbox.Session) -> list[str] | str:
-    """Re-run the hidden tests with the kit's checks restored (autograder/verify.py) in `box`; zero in the
-    gradebook every test that passed only in the student's kernel. Returns one problem per such test,
-    or the reason the check could not run."""
-    graded = notebook_path(course, AUTOGRADED, lab_id, student)
-    result = Path(box.folder) / "verified.json"
-    code, output = run_limited([*box.prefix(), sys.executable, "-m", "autograder.verify", str(graded), lab_id,
-                                str(result), str(box.limits.cell_timeout)], graded.parent, box.limits.notebook_timeout,
-                               build.tool_env(**box.env))
-    if code != 0 or not result.is_file():
-        return f"the hidden tests could not be re-run in a clean process ({(output.strip().splitlines() or ['?'])[-1]})"
-    verdicts = json.loads(result.read_text())
-    tampered = sorted(t for t in passed_tests(graded) if verdicts.get(t) is not None)
-    if tampered:
-        zero_grades(course, lab_id, student, tampered)
-    return [f"test {t} passed in the notebook but fails with the kit's checks restored ({verdicts[t][:120]}): "
-            f"the notebook changes the grader's checks; scored 0" for t in tampered]
+def verified(verifier: subprocess.Popen, timeout: float, errors) -> dict[str, str | None] | str:
+    """The clean re-run's verdicts (grade_id -> None when passed, else the student-facing message), or the
+    reason it gave none."""
+    code, output = finish(verifier, max(timeout, 1))
+    try:
+        verdicts = json.loads(output) if code == 0 else None
+    except json.JSONDecodeError:
+        verdicts = None
+    if not isinstance(verdicts, dict):
+        errors.seek(0)
+        last = (errors.read()[-2000:].strip().splitlines() or ["no output"])[-1]
+        why = "it ran past the notebook time limit" if code is None else last
+        return f"the hidden tests could not be re-run in a clean process ({why})"
+    return verdicts
 
 
 def zero_grades(course: config.Course, lab_id: str, student: str, grade_ids: list[str]) -> None:

@@ -5,30 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from autograder import grade, notebooks
+from autograder import grade, leaks, notebooks, preprocessors
 from autograder.export import REPORTS, Record, graded_tests, require_records
 from labkit import config
 
 VISIBILITY = "visible"
-
-
-def failure_messages(path: Path) -> dict[str, str]:
-    """grade_id -> what a graded test cell printed when it failed (its error, or its stderr) in `path`."""
-    try:
-        notebook = notebooks.read(path)
-    except notebooks.NotebookError:
-        return {}
-    messages = {}
-    for cell in notebook.cells:
-        meta = notebooks.nbgrader_meta(cell)
-        if cell.cell_type != "code" or not meta.get("grade"):
-            continue
-        lines = [f"{o['ename']}: {o['evalue']}" for o in cell.get("outputs", []) if o.get("output_type") == "error"]
-        lines += [o["text"].strip() for o in cell.get("outputs", [])
-                  if o.get("output_type") == "stream" and o.get("name") == "stderr"]
-        if lines:
-            messages[meta["grade_id"]] = "\n".join(lines)
-    return messages
 
 
 def summary(record: Record) -> str:
@@ -42,7 +23,19 @@ def summary(record: Record) -> str:
     return text
 
 
-def results(record: Record, tests: list[notebooks.GradedTest], messages: dict[str, str]) -> dict:
+def test_output(record: Record, test: notebooks.GradedTest, outcome: grade.Outcome | None,
+                private: leaks.PrivateText) -> str:
+    """A test's output: nothing when it passed, else the verdict students also read in their feedback."""
+    score = record.scores.get(test.grade_id, 0.0)
+    if score >= test.points:
+        return ""
+    message = outcome.messages.get(test.grade_id) if outcome else None
+    return preprocessors.verdict(test.points, score, message and private.clean(message),
+                                 bool(outcome) and test.grade_id in outcome.zeroed)
+
+
+def results(record: Record, tests: list[notebooks.GradedTest], outcome: grade.Outcome | None,
+            private: leaks.PrivateText) -> dict:
     """One submission in Gradescope's results.json format."""
     return {
         "score": record.final if record.graded else 0.0,
@@ -50,8 +43,7 @@ def results(record: Record, tests: list[notebooks.GradedTest], messages: dict[st
         "output": summary(record),
         "tests": [{"name": test.grade_id, "number": str(number),
                    "score": record.scores.get(test.grade_id, 0.0), "max_score": test.points,
-                   "output": "" if record.scores.get(test.grade_id, 0.0) >= test.points
-                   else messages.get(test.grade_id, ""),
+                   "output": test_output(record, test, outcome, private),
                    "visibility": VISIBILITY}
                   for number, test in enumerate(tests, start=1)] if record.graded else [],
     }
@@ -62,11 +54,11 @@ def write(course: config.Course, lab_id: str, echo=print) -> list[Path]:
     tests = graded_tests(course, lab_id)
     folder = course.root / REPORTS / lab_id / "gradescope"
     paths = []
+    outcomes, private = grade.load_status(course, lab_id), leaks.private_text(course, lab_id)
     for record in require_records(course, lab_id):
-        messages = failure_messages(grade.notebook_path(course, grade.AUTOGRADED, lab_id, record.student))
         path = folder / record.student / "results.json"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(results(record, tests, messages), indent=2), encoding="utf-8")
+        path.write_text(json.dumps(results(record, tests, outcomes.get(record.student), private), indent=2), encoding="utf-8")
         paths.append(path)
     echo(f"{lab_id}: Gradescope results for {len(paths)} student(s) -> {folder}")
     return paths

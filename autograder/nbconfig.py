@@ -8,7 +8,7 @@ from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import GetGrades
 
 from autograder.latepenalty import PerDayPenalty
-from autograder.preprocessors import HideHiddenTests
+from autograder.preprocessors import StudentFeedback
 from labkit import config
 
 SOURCE_DIR, RELEASE_DIR = "solutions", "assignments"
@@ -40,7 +40,7 @@ def configure(c, root: Path | None = None) -> None:
     c.Execute.timeout = course.grading.cell_timeout
     c.IgnorePattern.enabled = True
     c.IgnorePattern.pattern = WARNING_PATTERN
-    c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
+    c.GenerateFeedback.preprocessors = [GetGrades, StudentFeedback, CSSHTMLHeaderPreprocessor]
     c.AssignLatePenalties.plugin_class = PerDayPenalty
     c.PerDayPenalty.points_per_day = {lab.id: lab.late_penalty * lab.points for lab in course.labs.values()}
 

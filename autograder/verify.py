@@ -7,12 +7,18 @@ test cell, puts back every attribute of the kit's modules, of torch, NumPy and t
 torch's module classes and of the modules table as they were before the first student cell; a test
 that passed in nbgrader but fails here was passed by tampering.
 
-    python -m autograder.verify NOTEBOOK LAB RESULT_JSON CELL_TIMEOUT     (run inside the grading sandbox)
+It also gives each failed test the message students see in their feedback: the check's own
+AssertionError, only when every frame from the check down to the `assert` is the kit's code (a
+message raised by, or passed through, student code could carry anything the kernel can read).
+
+    python -m autograder.verify LAB CELL_TIMEOUT < NOTEBOOK > VERDICTS_JSON   (inside the grading sandbox)
+
+The notebook comes on stdin and the verdicts go to stdout, not through files a kernel could write;
+it warms up (imports, snapshot) before reading stdin, so it can be started while nbgrader runs.
 """
 
 from __future__ import annotations
 
-import builtins
 import importlib
 import inspect
 import json
@@ -20,6 +26,7 @@ import os
 import signal
 import sys
 import types
+from typing import Callable
 
 import nbformat
 
@@ -112,16 +119,58 @@ def _alarm(signum, frame):
     raise CellTimeout("the cell ran past the cell time limit")
 
 
-def run(notebook_path: str, lab_id: str, cell_timeout: int = 120) -> dict[str, str | None]:
-    """grade_id -> None (passed) or the error, for each graded test cell, run in a fresh IPython shell;
-    each cell is stopped after `cell_timeout` s."""
+def kit_code(modules: list[types.ModuleType]) -> dict[types.CodeType, dict]:
+    """Code object -> the globals it runs with, for every function (nested ones too) of the kit's check modules."""
+    found = {}
+
+    def add(code: types.CodeType, namespace: dict) -> None:
+        found[code] = namespace
+        for constant in code.co_consts:
+            if isinstance(constant, types.CodeType):
+                add(constant, namespace)
+
+    for module in modules:
+        for value in vars(module).values():
+            members = vars(value).values() if inspect.isclass(value) else [value]
+            for member in members:
+                function = getattr(member, "__wrapped__", member)
+                if isinstance(function, types.FunctionType) and function.__module__ == module.__name__:
+                    add(function.__code__, vars(module))
+    return found
+
+
+def message(error: BaseException, trusted: dict[types.CodeType, dict]) -> str:
+    """What students may see of a failed test: the check's AssertionError when every frame from the first
+    kit frame to the one that raised it is kit code; otherwise only the error's type, where it is built in."""
+    frames, tb = [], error.__traceback__
+    while tb is not None:
+        frames.append(tb.tb_frame)
+        tb = tb.tb_next
+    first = next((i for i, frame in enumerate(frames) if frame.f_code in trusted), None)
+    kit_only = first is not None and all(trusted.get(frame.f_code) is frame.f_globals for frame in frames[first:])
+    if type(error) is AssertionError and kit_only:
+        return f"AssertionError: {error}"[:MESSAGE_LIMIT]
+    kind = type(error).__name__ if type(error).__module__ == "builtins" else "an error"
+    return (f"{kind} raised while the test ran your code (run your code on a small input in the notebook to see "
+            f"where)")
+
+
+MESSAGE_LIMIT = 300
+CHECK_MODULES = ("autograder.golden", "autograder.checks.common")
+
+
+def run(read_notebook: Callable[[], str], lab_id: str, cell_timeout: int = 120) -> dict[str, str | None]:
+    """grade_id -> None (passed) or the student-facing message, for each graded test cell of the notebook
+    (JSON) that `read_notebook` returns once the shell and the snapshot are ready; each cell is stopped
+    after `cell_timeout` s."""
     from IPython.core.interactiveshell import InteractiveShell
 
     os.environ.setdefault("NBGRADER_EXECUTION", "autograde")
     shell = InteractiveShell.instance()
     snapshot = Snapshot(trusted_modules(lab_id))
+    trusted = kit_code([sys.modules[name] for name in (*CHECK_MODULES, f"autograder.checks.{lab_id}")])
     verdicts = {}
-    for cell in nbformat.read(notebook_path, as_version=4).cells:
+    for cell in nbformat.reads(read_notebook(), as_version=4).cells:
         if cell.cell_type != "code":
             continue
         meta = cell.metadata.get("nbgrader", {})
@@ -133,21 +182,19 @@ def run(notebook_path: str, lab_id: str, cell_timeout: int = 120) -> dict[str, s
         signal.alarm(0)
         if meta.get("grade") and not meta.get("solution"):
             error = result.error_in_exec or result.error_before_exec
-            verdicts[meta["grade_id"]] = None if error is None else f"{type(error).__name__}: {error}"[:300]
+            verdicts[meta["grade_id"]] = None if error is None else message(error, trusted)
     return verdicts
 
 
 def main(argv: list[str]) -> None:
-    notebook_path, lab_id, result_path, cell_timeout = argv
-    real_stdout = os.dup(1)
+    lab_id, cell_timeout = argv
+    verdicts_out = os.fdopen(os.dup(1), "w", encoding="utf-8")
     with open(os.devnull, "w") as quiet:  # the notebook's own printing is not the verifier's output
         os.dup2(quiet.fileno(), 1)
         sys.stdout = open(os.devnull, "w")
-        verdicts = run(notebook_path, lab_id, int(cell_timeout))
-    os.dup2(real_stdout, 1)
-    with open(result_path, "w", encoding="utf-8") as f:
-        json.dump(verdicts, f)
-    builtins.print(f"verified {len(verdicts)} tests")
+        verdicts = run(sys.stdin.read, lab_id, int(cell_timeout))
+    json.dump(verdicts, verdicts_out)
+    verdicts_out.close()
 
 
 if __name__ == "__main__":

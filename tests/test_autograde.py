@@ -156,3 +156,35 @@ def test_plain_nbgrader_stops_on_a_broken_course_toml(graded, tmp_path):
                             cwd=copy, env=build.tool_env(), capture_output=True, text=True)
     assert result.returncode != 0
     assert "unknown key grading.cell_timout" in result.stdout + result.stderr
+
+
+def test_no_demo_message_is_withheld(graded):
+    """Does every failed test's message in the demo class (honest mistakes) pass the leak filter?"""
+    from autograder import leaks
+
+    course, outcomes, _ = graded
+    messages = [(lab, message) for lab, graded_lab in outcomes.items() for outcome in graded_lab.values()
+                for message in outcome.messages.values()]
+    assert len(messages) > 50
+    assert [m for lab, m in messages if leaks.private_text(course, lab).leaks(m)] == []
+
+
+def test_leak_filter_withholds_private_text(graded):
+    """Is a message quoting the reference code, a hidden test or the checks' code withheld, while the
+    checks' own hints and code the students were given pass?"""
+    from autograder import leaks
+
+    course, _, _ = graded
+    private = leaks.private_text(course, LAB)
+    source = notebooks.read(build.source_notebook(course, LAB))
+    solution = next(line.strip() for line in notebooks.reference_source(source).splitlines()
+                    if len(line.strip()) > 45 and "###" not in line and line.strip() not in private.visible)
+    hidden = next(line for line in leaks.hidden_tests(source).splitlines() if "grade." in line and len(line) > 45)
+    checks_code = "missing = [name for name, p in model.named_parameters() if p.requires_grad and p.grad is None]"
+    for leaked in (solution, hidden, checks_code):
+        assert private.leaks(f"AssertionError: expected 3, found {leaked}"), leaked
+        assert private.clean(leaked) == leaks.WITHHELD
+    given = next(line.strip() for line in notebooks.reference_source(source).splitlines()  # given code
+                 if len(line.strip()) > 45 and leaks.squeeze(line.strip()) in private.visible)
+    hint = "7x7 conv (3->64, stride 2, padding 3), BN, ReLU, MaxPool2d(3, stride 2, padding 1)"
+    assert not private.leaks(given) and not private.leaks(f"layer1: output shape (2, 64, 7, 7). Look at: {hint}")

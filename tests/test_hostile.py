@@ -5,7 +5,10 @@ Every payload is bounded (6 GiB at most, 200 sleeping processes at most, 3 MB of
 machine is safe even where a protection is missing.
 """
 
+import html
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -48,6 +51,13 @@ ISOLATION_PAYLOADS = {
     "uses_the_network": "__import__('socket').create_connection(('pypi.org', 443), timeout=5)",
 }
 DATASET_POINTS = 18  # a payload that stops the Dataset cell costs the Dataset's tests
+# Prints the kit's checks and reference code into its own cell and, through an IPython hook, into every later
+# cell's output, the hidden tests' included: none of it may reach the student's feedback or Gradescope results.
+LEAKER = "prints_the_checks"
+LEAK = ("import inspect, autograder.checks.lab4 as _g\n"
+        "_private = inspect.getsource(_g) + inspect.getsource(_g.reference())\n"
+        "print(_private)\n"
+        "get_ipython().events.register('post_run_cell', lambda result: print(_private))")
 
 
 def leftover_sleepers() -> str:
@@ -66,7 +76,7 @@ def course(kit, tmp_path_factory):
     release = notebooks.read(course.root / "assignments" / LAB / f"{LAB}.ipynb")
     reference = mistakes.reference_solutions(notebooks.read(build.source_notebook(course, LAB)))
     submissions = {name: ("", mistakes.fill(release, reference)) for name in CORRECT}
-    payloads = dict(PAYLOADS)
+    payloads = {**PAYLOADS, LEAKER: ("metrics_answer", LEAK)}
     if ISOLATED:
         paths = {"gradebook": str(course.root / "gradebook.db"), "source": str(build.source_notebook(course, LAB))}
         payloads.update({name: ("metrics_answer", TRY.format(action=action.format(**paths), name=name))
@@ -237,3 +247,40 @@ def test_patched_checks_do_not_turn_a_failure_into_a_pass(course, first_run, stu
     assert grade.read_score(course, LAB, student) == 100 - CONFUSION_POINTS
     assert any("test confusion_matrix_values passed in the notebook but fails with the kit's checks restored"
                in problem for problem in outcome.problems)
+
+
+def private_lines(course, student: str) -> set[str]:
+    """Lines of the lab's checks and reference code that the student's own notebook does not hold (40+ chars)."""
+    package = Path(grade.build.KIT_DIR, "autograder")
+    text = KIT_CHECKS.read_text() + (package / "goldens" / f"{LAB}_reference.py").read_text()
+    cells = notebooks.read(grade.notebook_path(course, grade.SUBMITTED, LAB, student)).cells
+    submitted = "\n".join(cell.source for cell in cells)
+    return {line.strip() for line in text.splitlines() if len(line.strip()) >= 40 and line.strip() not in submitted}
+
+
+@pytest.fixture(scope="module")
+def handed_back(course, first_run):
+    """The class's feedback pages and Gradescope results."""
+    from autograder import feedback, gradescope
+
+    feedback.generate(course, LAB, echo=lambda line: None)
+    gradescope.write(course, LAB, echo=lambda line: None)
+
+
+def test_printed_checks_do_not_reach_feedback(course, first_run, handed_back):
+    """Does a notebook that prints the kit's checks and reference code into its cells, the hidden tests'
+    outputs included, keep full marks while none of that text reaches its feedback or Gradescope results?"""
+    assert first_run[0][LEAKER].graded and first_run[0][LEAKER].score == 100
+    lines = private_lines(course, LEAKER)
+    autograded = grade.notebook_path(course, grade.AUTOGRADED, LAB, LEAKER).read_text()
+    assert len(lines) > 20 and sum(json.dumps(line)[1:-1] in autograded for line in lines) > 20
+    page = html.unescape(re.sub(r"<[^>]+>", "", (course.root / "feedback" / LEAKER / LAB / f"{LAB}.html").read_text()))
+    results = (course.root / "reports" / LAB / "gradescope" / LEAKER / "results.json").read_text()
+    assert [line for line in lines if line in page or json.dumps(line)[1:-1] in results] == []
+    assert page.count("PASSED: ") == len(notebooks.graded_tests(notebooks.read(build.source_notebook(course, LAB))))
+
+
+def test_feedback_says_which_test_was_passed_by_patching(course, handed_back):
+    """Does the feedback of a notebook that patched a check say that test passed only in its own kernel?"""
+    page = html.unescape((course.root / "feedback" / "patches_the_check" / LAB / f"{LAB}.html").read_text())
+    assert "It passed only in your own kernel: with the grader's checks restored it fails" in page

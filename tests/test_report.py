@@ -104,16 +104,17 @@ def test_days_late_counts_started_days():
     assert [latepenalty.days_late(s) for s in (0, 1, 86400, 86401, 3 * 86400)] == [0, 1, 1, 2, 3]
 
 
-def autograded_errors(course: config.Course, lab: str, student: str) -> dict[str, list[str]]:
-    """grade_id -> the error values nbgrader recorded in each graded test cell of the autograded notebook."""
+def autograded_errors(course: config.Course, lab: str, student: str) -> dict[str, list[tuple[str, str]]]:
+    """grade_id -> the errors (name, value) nbgrader recorded in each graded test cell of the autograded notebook."""
     nb = notebooks.read(grade.notebook_path(course, grade.AUTOGRADED, lab, student))
-    return {notebooks.nbgrader_meta(c)["grade_id"]: [o["evalue"] for o in c.outputs if o.output_type == "error"]
+    return {notebooks.nbgrader_meta(c)["grade_id"]: [(o["ename"], o["evalue"]) for o in c.outputs
+                                                     if o.output_type == "error"]
             for c in nb.cells if c.cell_type == "code" and notebooks.nbgrader_meta(c).get("grade")}
 
 
 def test_gradescope_results_match_the_gradebook(graded):
     """Does every results.json parse, in Gradescope's format, with the gradebook's scores and the failure
-    message nbgrader recorded (never the hidden test's code)?"""
+    message of the kit's check (never the hidden test's code, never what student code raised)?"""
     course, outcomes, _ = graded
     failures_seen = 0
     for lab in course.labs:
@@ -136,7 +137,10 @@ def test_gradescope_results_match_the_gradebook(graded):
                 assert test["number"] == str(number) and test["visibility"] in VISIBILITIES
                 assert (test["score"], test["max_score"]) == grades[test["name"]]
                 if test["score"] < test["max_score"]:
-                    assert test["output"] and all(e in test["output"] for e in errors[test["name"]]), test
+                    assert test["output"].startswith(f"FAILED: {test['score']:g}/{test['max_score']:g} points. "), test
+                    for name, value in errors[test["name"]]:
+                        assert (value[:200] if name == "AssertionError" else "raised while the test ran your code") \
+                            in test["output"], test
                     assert tests[test["name"]].source.strip() not in test["output"]
                     assert "BEGIN HIDDEN TESTS" not in test["output"] and "autograder.checks" not in test["output"]
                     failures_seen += 1
@@ -146,12 +150,13 @@ def test_gradescope_results_match_the_gradebook(graded):
 
 
 def test_gradescope_output_is_the_recorded_message(graded):
-    """Is a failed test's output the student-facing message nbgrader recorded (lab 1, stride on the 3x3)?"""
+    """Is a failed test's output its verdict with the check's message (lab 1, stride on the 3x3)?"""
     course, _, _ = graded
     results = json.loads((course.root / "reports" / "lab1" / "gradescope" / "stride_on_3x3" / "results.json").read_text())
     test = next(t for t in results["tests"] if t["name"] == "resblock_downsample_stride_position")
     assert test["score"] == 0
-    assert test["output"].startswith("AssertionError: ") and "stride 2 on the first 1x1 convolution" in test["output"]
+    assert test["output"].startswith("FAILED: 0/5 points. AssertionError: ")
+    assert "stride 2 on the first 1x1 convolution" in test["output"]
     assert "late penalty 30 points, final score 105/150" in results["output"]
 
 

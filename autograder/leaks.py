@@ -1,0 +1,79 @@
+"""What must not reach students: the text of the hidden tests, the kit's checks and the reference code.
+
+A failed test's message (from the clean re-run, autograder/verify.py) is shown in feedback only when
+no run of WINDOW characters of it appears in that private text and not in the student's own notebook.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import tokenize
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from autograder import build, nbconfig, notebooks
+from labkit import config
+
+WINDOW = 40  # characters: long enough that kit messages and student code never match by chance
+WITHHELD = ("(its message is withheld: it holds text of the grader's private files; run the visible checks in "
+            "your notebook to see what is wrong)")
+CHECK_FILES = ("checks/common.py", "golden.py")
+SPACE = re.compile(r"\s+")
+
+
+def squeeze(text: str) -> str:
+    return SPACE.sub(" ", text)
+
+
+def without_strings(code: str) -> str:
+    """Python `code` with its string literals (the checks' messages and docstrings) emptied."""
+    parts, kinds = [], {tokenize.STRING} | ({tokenize.FSTRING_MIDDLE} if hasattr(tokenize, "FSTRING_MIDDLE") else set())
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(code).readline):
+            parts.append('""' if token.type in kinds else token.string)
+    except (tokenize.TokenError, SyntaxError):
+        return code
+    return " ".join(parts)
+
+
+def hidden_tests(notebook) -> str:
+    """The code between the hidden-test markers of every cell of `notebook`."""
+    return "\n".join(match.group(0) for cell in notebook.cells if cell.cell_type == "code"
+                     for match in re.finditer(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS", cell.source, re.S))
+
+
+@dataclass(frozen=True)
+class PrivateText:
+    """A lab's private text and the text its students are given, whitespace squeezed."""
+
+    private: str
+    visible: str
+
+    def leaks(self, message: str) -> bool:
+        """True when a WINDOW-character run of `message` is private and not given to students."""
+        text = squeeze(message)
+        return any((window := text[i:i + WINDOW]) in self.private and window not in self.visible
+                   for i in range(max(len(text) - WINDOW + 1, 0)))
+
+    def clean(self, message: str) -> str:
+        return WITHHELD if self.leaks(message) else message
+
+
+@cache
+def _private_text(root: Path, lab_id: str) -> PrivateText:
+    course = config.load(root)
+    source = notebooks.read(build.source_notebook(course, lab_id))
+    package = build.KIT_DIR / "autograder"
+    checks = [package / "checks" / f"{lab_id}.py", *(package / name for name in CHECK_FILES)]
+    private = [without_strings(path.read_text(encoding="utf-8")) for path in checks if path.is_file()]
+    private += [notebooks.reference_source(source), hidden_tests(source)]
+    release = course.root / nbconfig.RELEASE_DIR / lab_id / f"{lab_id}.ipynb"
+    visible = [cell.source for cell in notebooks.read(release).cells] if release.is_file() else []
+    return PrivateText(squeeze("\n".join(private)), squeeze("\n".join(visible)))
+
+
+def private_text(course: config.Course, lab_id: str) -> PrivateText:
+    """The private and the given text of `lab_id` in `course` (read once per process)."""
+    return _private_text(course.root, lab_id)
