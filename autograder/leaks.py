@@ -1,7 +1,8 @@
 """What must not reach students: the text of the hidden tests, the kit's checks and the reference code.
 
 A failed test's message (from the clean re-run, autograder/verify.py) is shown in feedback only when
-no run of WINDOW characters of it appears in that private text and not in the student's own notebook.
+no run of WINDOW characters of it appears in that private text (its string and number literals left
+out: messages quote those) and not in the text the students were given.
 """
 
 from __future__ import annotations
@@ -27,15 +28,22 @@ def squeeze(text: str) -> str:
     return SPACE.sub(" ", text)
 
 
-def without_strings(code: str) -> str:
-    """Python `code` with its string literals (the checks' messages and docstrings) emptied."""
-    parts, kinds = [], {tokenize.STRING} | ({tokenize.FSTRING_MIDDLE} if hasattr(tokenize, "FSTRING_MIDDLE") else set())
+def without_literals(code: str) -> str:
+    """Python `code` with its string and number literals emptied, the rest as written: the checks' messages
+    and the values they expect are meant to be shown."""
+    kinds = {tokenize.STRING, tokenize.NUMBER} | ({tokenize.FSTRING_MIDDLE} if hasattr(tokenize, "FSTRING_MIDDLE") else set())
+    starts = [0]
+    for line in code.splitlines(keepends=True):
+        starts.append(starts[-1] + len(line))
+    offset = lambda row, column: starts[row - 1] + column  # noqa: E731
     try:
-        for token in tokenize.generate_tokens(io.StringIO(code).readline):
-            parts.append('""' if token.type in kinds else token.string)
+        spans = [(offset(*t.start), offset(*t.end)) for t in tokenize.generate_tokens(io.StringIO(code).readline)
+                 if t.type in kinds]
     except (tokenize.TokenError, SyntaxError):
         return code
-    return " ".join(parts)
+    for start, end in reversed(spans):
+        code = code[:start] + code[end:]
+    return code
 
 
 def hidden_tests(notebook) -> str:
@@ -67,8 +75,8 @@ def _private_text(root: Path, lab_id: str) -> PrivateText:
     source = notebooks.read(build.source_notebook(course, lab_id))
     package = build.KIT_DIR / "autograder"
     checks = [package / "checks" / f"{lab_id}.py", *(package / name for name in CHECK_FILES)]
-    private = [without_strings(path.read_text(encoding="utf-8")) for path in checks if path.is_file()]
-    private += [notebooks.reference_source(source), hidden_tests(source)]
+    private = [path.read_text(encoding="utf-8") for path in checks if path.is_file()]
+    private = [without_literals(code) for code in (*private, notebooks.reference_source(source), hidden_tests(source))]
     release = course.root / nbconfig.RELEASE_DIR / lab_id / f"{lab_id}.ipynb"
     visible = [cell.source for cell in notebooks.read(release).cells] if release.is_file() else []
     return PrivateText(squeeze("\n".join(private)), squeeze("\n".join(visible)))
