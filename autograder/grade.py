@@ -211,7 +211,8 @@ def kernel_command(lab_id: str, student: str, lab_limits: sandbox.Limits, kernel
     return command + ([f"--KernelManager.transport=ipc", f"--KernelManager.ip={kernel_dir}/ipc"] if kernel_dir else [])
 
 
-def autograde_one(course: config.Course, lab_id: str, student: str, isolated: bool = False) -> tuple[Outcome, str]:
+def autograde_one(course: config.Course, lab_id: str, student: str, isolated: bool = False,
+                  as_user: bool = False) -> tuple[Outcome, str]:
     """Grade one submission with nbgrader under the lab's limits while a clean process re-runs its tests
     with the kit's checks restored (autograder/verify.py); returns the outcome and nbgrader's output."""
     started = time.monotonic()
@@ -230,7 +231,7 @@ def autograde_one(course: config.Course, lab_id: str, student: str, isolated: bo
     hide = hidden_paths(course) if isolated else None
     graded = notebook_path(course, AUTOGRADED, lab_id, student)
     verdicts: dict[str, str | None] | str = {}
-    with sandbox.Session(f"{lab_id}-{student}", lab_limits, hide, KERNEL_THREADS) as box, \
+    with sandbox.Session(f"{lab_id}-{student}", lab_limits, hide, KERNEL_THREADS, as_user) as box, \
             tempfile.TemporaryFile("w+", encoding="utf-8") as restored, tempfile.TemporaryFile("w+") as errors:
         restored.write(nbformat.writes(sanitized(course, lab_id, path)))
         restored.seek(0)
@@ -403,14 +404,18 @@ def autograde(course: config.Course, lab_id: str, only: list[str] | None = None,
          f"{lab_limits.cell_timeout} s, notebook {lab_limits.notebook_timeout} s, CPU {lab_limits.cpu_time} s, "
          f"memory {lab_limits.memory} MiB, {lab_limits.processes} processes, output {lab_limits.output} KiB per cell")
     isolated, why_not = sandbox.isolation_available()
-    for line in sandbox.protections(sandbox.cgroups_available(), isolated, why_not):
+    as_user, why_root = sandbox.user_available() if isolated else (False, "")
+    for line in sandbox.protections(sandbox.cgroups_available(), isolated, why_not, as_user, why_root):
         log(course, lab_id, f"protection: {line}")
     if not isolated:
         echo(f"{lab_id}: WARNING: grading kernels are not isolated here ({why_not}): student code can reach the "
              f"course files; grade untrusted submissions in a container that holds nothing else")
+    elif not as_user:
+        echo(f"{lab_id}: WARNING: grading kernels run as root without capabilities, not as an unprivileged user "
+             f"({why_root}): they can read root's files that are not hidden")
     outcomes, lock = [], threading.Lock()
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(autograde_one, course, lab_id, student, isolated): student for student in names}
+        futures = {pool.submit(autograde_one, course, lab_id, student, isolated, as_user): student for student in names}
         for future in as_completed(futures):
             outcome, output = future.result()
             with lock:

@@ -10,6 +10,7 @@ Protections the platform lacks are skipped and named by `protections`.
 from __future__ import annotations
 
 import ctypes
+import functools
 import json
 import os
 import resource
@@ -17,6 +18,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -128,12 +130,16 @@ DROP_CAPABILITIES = ["--bounding-set=-all", "--inh-caps=-all", "--no-new-privs",
                      "--securebits=+noroot,+noroot_locked,+no_setuid_fixup,+no_setuid_fixup_locked,+keep_caps_locked"]
 
 
+SANDBOX_USER = (65534, 65534)  # nobody:nogroup, the kernel's user and group where it can run Python as them
+
+
 @dataclass(frozen=True)
 class Isolation:
-    """What the sandbox hides and keeps writable (absolute paths)."""
+    """What the sandbox hides and keeps writable (absolute paths), and whom the kernel runs as."""
 
     hide: list[str] = field(default_factory=list)      # folders become empty, files /dev/null
     kernel_dir: str = ""                                # stays writable: connection file, IPC sockets, home
+    user: list[int] | None = None                       # [uid, gid] to run as; None: root without capabilities
 
 
 def _libc():
@@ -164,11 +170,12 @@ def under(path: str, folders) -> bool:
     return any(path == f or path.startswith(f.rstrip("/") + "/") for f in folders)
 
 
-PRIVATE = ("/tmp", "/dev/shm")  # replaced by empty file systems: other kernels' connection files and sockets live there
+# Replaced by empty file systems (path -> mode): other kernels' connection files and sockets, and the homes.
+PRIVATE = {"/tmp": "1777", "/dev/shm": "1777", "/root": "755", "/home": "755"}
 
 
 def needed_under_private() -> list[str]:
-    """The folders under /tmp or /dev/shm the kernel's Python needs (its prefixes, its path, the kit), top-most only."""
+    """The folders under PRIVATE the kernel's Python needs (its prefixes, its path, the kit), top-most only."""
     kit = str(Path(__file__).resolve().parents[1])
     found = sorted({os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, kit, *sys.path)
                     if p and os.path.isdir(p) and under(os.path.realpath(p), PRIVATE)}, key=len)
@@ -190,10 +197,10 @@ def isolate(plan: Isolation) -> None:
                 _mount(None, point, None, MS_REMOUNT | MS_BIND | MS_RDONLY)
             except OSError:
                 pass  # a special file system that cannot be remounted; the read-only root covers writes
-    for private in PRIVATE:
+    for private, mode in PRIVATE.items():
         if os.path.isdir(private):
-            _mount("tmpfs", private, "tmpfs", MS_NOSUID | MS_NODEV, "size=1g,mode=1777")
-    for path, handle in software.items():  # Python and the kit, when they live under /tmp: back, read-only
+            _mount("tmpfs", private, "tmpfs", MS_NOSUID | MS_NODEV, f"size=1g,mode={mode}")
+    for path, handle in software.items():  # Python and the kit, when they live under PRIVATE: back, read-only
         _bind_back(path, handle)
     hidden = [path for path in plan.hide if os.path.isdir(path)]
     for path in hidden:
@@ -225,6 +232,7 @@ def _bind_back(path: str, handle: int) -> None:
     os.close(handle)
 
 
+@functools.cache
 def isolation_available() -> tuple[bool, str]:
     """(whether `isolate` works here, why not): tried in a throw-away child process."""
     if os.geteuid() != 0:
@@ -243,15 +251,37 @@ def isolation_available() -> tuple[bool, str]:
     return works, "" if works else (done.stderr.strip().splitlines() or ["unknown"])[-1]
 
 
+PROBE_LIMITS = Limits(cell_timeout=60, notebook_timeout=60, cpu_time=60, memory=4096, processes=64, output=256)
+USER_PROBE = ("import importlib.util, os, sys, ipykernel, autograder.verify; "
+              "assert importlib.util.find_spec('torch'); open(os.path.join(sys.argv[1], 'ok'), 'w').write('1')")
+
+
+@functools.cache
+def user_available() -> tuple[bool, str]:
+    """(whether a kernel can run as SANDBOX_USER in the sandbox: its Python, packages and kit readable, why not)."""
+    folder = Path(tempfile.mkdtemp(prefix="course-user-probe-"))
+    try:
+        os.chown(folder, *SANDBOX_USER)
+        command = [*launcher(PROBE_LIMITS, None, Isolation([], str(folder), list(SANDBOX_USER))),
+                   sys.executable, "-c", USER_PROBE, str(folder)]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+        works = (folder / "ok").is_file()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return works, "" if works else (done.stderr.strip().splitlines() or ["unknown"])[-1]
+
+
 # ---------------------------------------------------------------------------------------------
 # The kernel spec
 
 
-def protections(cgroup: bool, isolated: bool, why_not: str = "") -> list[str]:
+def protections(cgroup: bool, isolated: bool, why_not: str = "", user: bool = False, why_root: str = "") -> list[str]:
     """One line per protection: active, or missing and why."""
     root = os.geteuid() == 0
     if isolated:
         return [
+            (f"user: the kernel runs as uid {SANDBOX_USER[0]} (nobody), not root: active" if user else
+             f"user: NOT active ({why_root or 'unavailable'}): the kernel runs as root without capabilities"),
             "limits: CPU time, data memory, file size and core dumps per kernel process (setrlimit): active",
             "processes: " + ("pids cgroup per submission: active" if cgroup else "no writable pids cgroup here"),
             "isolation: own mount, network and PID namespaces; file system read-only; course files, source "
@@ -291,6 +321,17 @@ def write_kernel_spec(folder: Path, limits: Limits, cgroup: Path | None, threads
     return folder
 
 
+def as_user(user: list[int] | None) -> list[str]:
+    """setpriv options that run the command as `user` ([uid, gid]) with no supplementary groups."""
+    return [f"--reuid={user[0]}", f"--regid={user[1]}", "--clear-groups"] if user else []
+
+
+def hand_over_connection_file(command: list[str], user: list[int]) -> None:
+    """Give `user` the kernel's connection file (`-f FILE`: nbgrader writes it readable by root only)."""
+    if "-f" in command[:-1]:
+        os.chown(command[command.index("-f") + 1], *user)
+
+
 def main(argv: list[str]) -> None:
     """Kernel launcher: LIMITS_JSON CGROUP ISOLATION_JSON -- KERNEL COMMAND; apply the limits, isolate, exec the kernel."""
     limits, cgroup, plan, command = Limits(**json.loads(argv[0])), argv[1], argv[2], argv[4:]
@@ -301,29 +342,32 @@ def main(argv: list[str]) -> None:
             print(f"course sandbox: could not join {cgroup}: {error}", file=sys.stderr)
     apply_rlimits(limits)
     if plan:
-        isolate(Isolation(**json.loads(plan)))
-        command = [shutil.which("setpriv"), *DROP_CAPABILITIES, "--", *command]
+        isolation = Isolation(**json.loads(plan))
+        if isolation.user:
+            hand_over_connection_file(command, isolation.user)
+        isolate(isolation)
+        command = [shutil.which("setpriv"), *DROP_CAPABILITIES, *as_user(isolation.user), "--", *command]
     os.execv(command[0], command)
 
-
-if __name__ == "__main__":
-    main(sys.argv[1:])
 
 
 class Session:
     """One submission's sandbox: its pids cgroup, a private folder with the kernel spec, and the command
     prefix that runs any program under the same limits and isolation. Removed (processes killed) on exit."""
 
-    def __init__(self, name: str, limits: Limits, hide: list[str] | None, threads: int):
-        self.name, self.limits, self.hide, self.threads = name, limits, hide, threads
+    def __init__(self, name: str, limits: Limits, hide: list[str] | None, threads: int, user: bool = False):
+        self.name, self.limits, self.hide, self.threads, self.user = name, limits, hide, threads, user
 
     def __enter__(self) -> "Session":
-        import tempfile
-
         self.cgroup = create_cgroup(f"{self.name}-{os.getpid()}", self.limits.processes)
         self._folder = tempfile.TemporaryDirectory(prefix="course-kernel-")
         self.folder = self._folder.name
-        self.isolation = Isolation(self.hide, self.folder) if self.hide is not None else None
+        user = list(SANDBOX_USER) if self.user and self.hide is not None else None
+        if user:  # the kernel's folder and the connection files' folder become the kernel user's
+            os.mkdir(f"{self.folder}/runtime")
+            for path in (self.folder, f"{self.folder}/runtime"):
+                os.chown(path, *user)
+        self.isolation = Isolation(self.hide, self.folder, user) if self.hide is not None else None
         write_kernel_spec(Path(self.folder), self.limits, self.cgroup, self.threads, self.isolation)
         return self
 
@@ -342,3 +386,7 @@ class Session:
     def prefix(self) -> list[str]:
         """Put before a command to run it under this submission's limits and isolation."""
         return launcher(self.limits, self.cgroup, self.isolation)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -41,6 +41,8 @@ TAMPERING = {
 }
 CONFUSION_POINTS = 8
 ISOLATED, WHY_NOT = sandbox.isolation_available()
+AS_USER, WHY_ROOT = sandbox.user_available() if ISOLATED else (False, WHY_NOT)
+SHADOW = Path("/etc/shadow")  # readable by root alone on Debian
 KIT_CHECKS = Path(grade.build.KIT_DIR, "autograder", "checks", "lab4.py")
 # Payloads that only an isolated kernel may meet: without isolation they would damage the course or the kit.
 TRY = "try:\n    {action}\n    print('DONE {name}')\nexcept OSError as error:\n    print('BLOCKED {name}', error)\n"
@@ -50,6 +52,8 @@ ISOLATION_PAYLOADS = {
     "edits_the_kit": f"open({str(KIT_CHECKS)!r}, 'a').write('\\nresnet18_param_count = print\\n')",
     "uses_the_network": "__import__('socket').create_connection(('pypi.org', 443), timeout=5)",
 }
+# Only a kernel that runs as an unprivileged user is kept from files that root alone may read.
+USER_PAYLOADS = {"reads_root_only_files": "print(len(open('/etc/shadow').read()))"}
 DATASET_POINTS = 18  # a payload that stops the Dataset cell costs the Dataset's tests
 # Prints the kit's checks and reference code into its own cell and, through an IPython hook, into every later
 # cell's output, the hidden tests' included: none of it may reach the student's feedback or Gradescope results.
@@ -81,6 +85,9 @@ def course(kit, tmp_path_factory):
         paths = {"gradebook": str(course.root / "gradebook.db"), "source": str(build.source_notebook(course, LAB))}
         payloads.update({name: ("metrics_answer", TRY.format(action=action.format(**paths), name=name))
                          for name, action in ISOLATION_PAYLOADS.items()})
+    if AS_USER and SHADOW.is_file():
+        payloads.update({name: ("metrics_answer", TRY.format(action=action, name=name))
+                         for name, action in USER_PAYLOADS.items()})
     for name, (cell, payload) in payloads.items():
         submissions[name] = ("", mistakes.fill(release, {**reference, cell: payload + "\n" + reference[cell]}))
     wrong = mistakes.apply(reference, next(m for m in mistakes.catalogue(LAB) if m.name == "confusion_by_prediction"))
@@ -219,16 +226,28 @@ def cell_output(course, student: str, grade_id: str) -> str:
     return "".join(o.get("text", "") for o in cell.get("outputs", []))
 
 
-@pytest.mark.skipif(not ISOLATED, reason=f"isolation is not available here: {WHY_NOT}")
-@pytest.mark.parametrize("payload", sorted(ISOLATION_PAYLOADS))
-def test_isolated_kernel_blocks(course, first_run, payload):
-    """Is the gradebook, the source notebook, the kit or the network out of the student's reach (the
-    attempt fails in the student's cell), with full marks kept and nothing changed?"""
+def expect_blocked(course, first_run, payload: str) -> None:
     outcome = first_run[0][payload]
     assert outcome.graded and outcome.score == 100
     output = cell_output(course, payload, "metrics_answer")
     assert f"BLOCKED {payload}" in output and f"DONE {payload}" not in output, output[:500]
     assert "BEGIN SOLUTION" not in output
+
+
+@pytest.mark.skipif(not ISOLATED, reason=f"isolation is not available here: {WHY_NOT}")
+@pytest.mark.parametrize("payload", sorted(ISOLATION_PAYLOADS))
+def test_isolated_kernel_blocks(course, first_run, payload):
+    """Is the gradebook, the source notebook, the kit or the network out of the student's reach (the
+    attempt fails in the student's cell), with full marks kept and nothing changed?"""
+    expect_blocked(course, first_run, payload)
+
+
+@pytest.mark.skipif(not (AS_USER and SHADOW.is_file()), reason=f"no unprivileged kernel user ({WHY_ROOT}) or no /etc/shadow")
+def test_kernel_runs_as_an_unprivileged_user(course, first_run):
+    """Does the kernel run as nobody, so that a file only root may read (/etc/shadow) stays out of reach?"""
+    expect_blocked(course, first_run, "reads_root_only_files")
+    assert "protection: user: the kernel runs as uid 65534 (nobody), not root: active" in \
+        (course.root / "logs" / f"{LAB}-autograde.log").read_text()
 
 
 @pytest.mark.skipif(not ISOLATED, reason=f"isolation is not available here: {WHY_NOT}")
