@@ -242,7 +242,8 @@ def autograde_one(course: config.Course, lab_id: str, student: str, isolated: bo
         if code == 0 and not died(output):
             problems, hits = cell_problems(graded)
         if code == 0 and not died(output) and not hits:  # a cell cut short needs regrading anyway
-            verdicts = verified(verifier, lab_limits.notebook_timeout - (time.monotonic() - started), errors)
+            verdicts, printed = verified(verifier, lab_limits.notebook_timeout - (time.monotonic() - started), errors)
+            output += printed
         else:
             finish(verifier, 0)
     if code is None:
@@ -300,20 +301,19 @@ def passed_tests(path: Path) -> set[str]:
     return passed
 
 
-def verified(verifier: subprocess.Popen, timeout: float, errors) -> dict[str, str | None] | str:
+def verified(verifier: subprocess.Popen, timeout: float, errors) -> tuple[dict[str, str | None] | str, str]:
     """The clean re-run's verdicts (grade_id -> None when passed, else the student-facing message), or the
-    reason it gave none."""
+    reason it gave none; and what it printed to stderr (for the log: student code prints there too)."""
     code, output = finish(verifier, max(timeout, 1))
     try:
         verdicts = json.loads(output) if code == 0 else None
     except json.JSONDecodeError:
         verdicts = None
-    if not isinstance(verdicts, dict):
-        errors.seek(0)
-        last = (errors.read()[-2000:].strip().splitlines() or ["no output"])[-1]
-        why = "it ran past the notebook time limit" if code is None else last
-        return f"the hidden tests could not be re-run in a clean process ({why})"
-    return verdicts
+    if isinstance(verdicts, dict):
+        return verdicts, ""
+    errors.seek(0)
+    why = "it ran past the notebook time limit" if code is None else f"it exited with code {code}"
+    return f"the hidden tests could not be re-run in a clean process ({why}; see the log)", errors.read()[-4000:]
 
 
 def zero_grades(course: config.Course, lab_id: str, student: str, grade_ids: list[str]) -> None:

@@ -150,6 +150,8 @@ def message(error: BaseException, trusted: dict[types.CodeType, dict]) -> str:
     kit_only = first is not None and all(trusted.get(frame.f_code) is frame.f_globals for frame in frames[first:])
     if type(error) is AssertionError and kit_only:
         return f"AssertionError: {error}"[:MESSAGE_LIMIT]
+    if type(error) is NotImplementedError:
+        return "NotImplementedError raised while the test ran your code: a part it uses is not written yet"
     kind = type(error).__name__ if type(error).__module__ == "builtins" else "an error"
     return (f"{kind} raised while the test ran your code (run your code on a small input in the notebook to see "
             f"where)")

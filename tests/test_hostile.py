@@ -30,6 +30,9 @@ PAYLOADS = {  # student -> (solution cell, code put before the reference solutio
     "many_processes": ("dataset_answer", "import subprocess\nkids = [subprocess.Popen(['sleep', '61']) for _ in range(200)]"),
     "big_output": ("metrics_answer", "print('x' * 3_000_000)"),
     "escaping_child": ("metrics_answer", "import subprocess\nsubprocess.Popen(['sleep', '62'], start_new_session=True)"),
+    # Dies only in the clean re-run (a plain IPython shell there, a kernel under nbgrader).
+    "exits_in_the_rerun": ("metrics_answer", "if type(get_ipython()).__name__ == 'InteractiveShell':\n"
+                                             "    import sys; print('not graded!', file=sys.stderr); import os; os._exit(3)"),
 }
 CORRECT = ("correct", "correct_too")
 # A wrong confusion matrix (normalised by prediction) plus a patch that makes its test pass in the kernel.
@@ -125,6 +128,16 @@ def test_dead_kernel_needs_regrading(first_run):
     assert "the kernel died" in outcome.problems[0] and "submitted/os_exit/lab4/lab4.ipynb" in outcome.problems[0]
 
 
+def test_rerun_that_dies_needs_regrading(course, first_run):
+    """Does a notebook that dies only in the clean re-run need regrading, with a reason that holds nothing
+    it printed (its stderr goes to the log alone)?"""
+    outcome = first_run[0]["exits_in_the_rerun"]
+    assert not outcome.graded and outcome.needs_regrading
+    assert "the hidden tests could not be re-run in a clean process (it exited with code 3; see the log)" \
+        in outcome.problems[0] and "not graded!" not in outcome.problems[0]
+    assert "not graded!" in (course.root / "logs" / f"{LAB}-autograde.log").read_text()
+
+
 def test_endless_loop_hits_the_cell_limit(first_run):
     """Is an endless loop stopped at the cell limit, named with its cell, and marked 'needs regrading'?"""
     outcome = first_run[0]["endless_loop"]
@@ -170,7 +183,7 @@ def test_retry_failed_and_resume(course, first_run):
     changed submission only itself, leaving the others' gradebook entries and notebooks byte for byte?"""
     outcomes, _ = first_run
     needing = {name for name, o in outcomes.items() if o.needs_regrading}
-    assert needing == {"os_exit", "endless_loop"}
+    assert needing == {"os_exit", "endless_loop", "exits_in_the_rerun"}
     kept = {name: grade.notebook_path(course, grade.AUTOGRADED, LAB, name).read_bytes() for name in CORRECT}
     retried = grade.autograde(course, LAB, retry_failed=True, echo=lambda line: None)
     assert {o.student for o in retried} == needing
