@@ -19,6 +19,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import IO
 
 import nbformat
 
@@ -82,10 +83,24 @@ def limits(course: config.Course, lab_id: str) -> sandbox.Limits:
 # One submission
 
 
-def start(args: list[str], cwd: Path, env: dict[str, str], stdin=None, stderr=subprocess.STDOUT) -> subprocess.Popen:
-    """Start `args` in its own process group, its output piped."""
-    return subprocess.Popen(args, cwd=cwd, stdin=stdin, stdout=subprocess.PIPE, stderr=stderr, text=True, env=env,
-                            start_new_session=True)
+OUTPUT_KEPT = 2 << 20  # bytes of a grading process's output read back (the end of it), for the log
+
+
+@dataclass
+class Job:
+    """A grading process and the temporary file that holds its output (stdout, and stderr unless given)."""
+
+    process: subprocess.Popen
+    output: IO[bytes]
+
+
+def start(args: list[str], cwd: Path, env: dict[str, str], stdin=None, stderr=subprocess.STDOUT) -> Job:
+    """Start `args` in its own process group, its output in a file: a kernel it leaves behind may hold on to
+    its output, and waiting for the end of a pipe would wait for that kernel."""
+    output = tempfile.TemporaryFile()
+    process = subprocess.Popen(args, cwd=cwd, stdin=stdin, stdout=output, stderr=stderr, env=env,
+                               start_new_session=True)
+    return Job(process, output)
 
 
 def run_limited(args: list[str], cwd: Path, timeout: float, env: dict[str, str]) -> tuple[int | None, str]:
@@ -94,21 +109,21 @@ def run_limited(args: list[str], cwd: Path, timeout: float, env: dict[str, str])
     return finish(start(args, cwd, env), timeout)
 
 
-def finish(process: subprocess.Popen, timeout: float) -> tuple[int | None, str]:
-    """Wait up to `timeout` s for `process`, then kill its process group. Returns (exit code, or None on
-    timeout; its output)."""
+def finish(job: Job, timeout: float) -> tuple[int | None, str]:
+    """Wait up to `timeout` s for the job's process, then kill its process group. Returns (exit code, or
+    None on timeout; the last OUTPUT_KEPT bytes of its output)."""
     try:
-        output, _ = process.communicate(timeout=timeout)
-        code = process.returncode
+        code = job.process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        output, _ = process.communicate()
         code = None
     try:
-        os.killpg(process.pid, signal.SIGKILL)  # children the kernel left behind in its group
+        os.killpg(job.process.pid, signal.SIGKILL)  # on timeout, and children it left behind in its group
     except ProcessLookupError:
         pass
-    return code, output
+    job.process.wait()
+    with job.output:
+        job.output.seek(max(0, job.output.seek(0, os.SEEK_END) - OUTPUT_KEPT))
+        return code, job.output.read().decode("utf-8", errors="replace")
 
 
 def cell_problems(path: Path) -> tuple[list[str], list[str]]:
@@ -301,7 +316,7 @@ def passed_tests(path: Path) -> set[str]:
     return passed
 
 
-def verified(verifier: subprocess.Popen, timeout: float, errors) -> tuple[dict[str, str | None] | str, str]:
+def verified(verifier: Job, timeout: float, errors) -> tuple[dict[str, str | None] | str, str]:
     """The clean re-run's verdicts (grade_id -> None when passed, else the student-facing message), or the
     reason it gave none; and what it printed to stderr (for the log: student code prints there too)."""
     code, output = finish(verifier, max(timeout, 1))

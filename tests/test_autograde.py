@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import sys
 
+import nbformat
 import pytest
 
 from autograder import build, export, grade, mistakes, notebooks
@@ -123,16 +124,22 @@ def test_plain_nbgrader_autograde_works_in_the_course_folder(graded, tmp_path):
 
 
 def test_notebook_time_limit_stops_grading_and_says_so(graded, tmp_path):
-    """Does a submission that overruns notebook_timeout get a clear 'needs regrading' line, its file kept?"""
+    """Does a submission still running at notebook_timeout get a clear 'needs regrading' line, its file kept,
+    and does grading end then, although its kernel (outside nbgrader's process group) is still running?"""
     course, _, _ = graded
     copy = tmp_path / "course"
     shutil.copytree(course.root, copy, ignore=shutil.ignore_patterns("autograded", "feedback", "grading"))
     toml = copy / "course.toml"
-    toml.write_text(toml.read_text().replace("notebook_timeout = 900", "notebook_timeout = 3"))
+    toml.write_text(toml.read_text().replace("notebook_timeout = 900", "notebook_timeout = 10"))
+    submitted = copy / "submitted" / "correct" / LAB / "lab1.ipynb"
+    notebook = notebooks.read(submitted)
+    notebook.cells.insert(0, nbformat.v4.new_code_cell("import time\ntime.sleep(600)"))
+    nbformat.write(notebook, submitted)
     lines = []
     (outcome,) = grade.autograde(config.load(copy), LAB, ["correct"], echo=lines.append)
-    assert not outcome.graded and outcome.needs_regrading and "longer than 3 s" in outcome.problems[0]
-    assert (copy / "submitted" / "correct" / LAB / "lab1.ipynb").is_file()
+    assert not outcome.graded and outcome.needs_regrading and "longer than 10 s" in outcome.problems[0]
+    assert outcome.seconds < 60
+    assert submitted.is_file()
     assert any("NEEDS REGRADING" in line for line in lines) and "--retry-failed" in lines[-1]
 
 
