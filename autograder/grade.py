@@ -268,8 +268,7 @@ def autograde_one(course: config.Course, lab_id: str, student: str, isolated: bo
     if code != 0 or died(output):
         reason = (f"the kernel died (the notebook exited with os._exit, crashed, or hit the CPU-time limit of "
                   f"{lab_limits.cpu_time} s)" if died(output) else
-                  "nbgrader autograde failed (" + next((line.strip() for line in reversed(output.splitlines())
-                                                         if "Error" in line), "see the log") + ")")
+                  f"nbgrader autograde failed (it exited with code {code}; see the log)")
         return not_graded(student, course, lab_id, started, f"{reason}; {kept}", regrade=True, digest=digest), output
     problems += cut_outputs(graded, lab_limits.output)
     if box.refused:
