@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> None:
           f"{os.getloadavg()[0]:.2f} before")
     print(f"{'run':<28} {'s/submission':>12} {'total s':>8}")
     runs, scores = {}, {}
-    for workers in (1, args.workers):
+    for workers in sorted({1, args.workers}):
         for busy in (False, True):
             name = f"{workers} worker(s), {'busy' if busy else 'idle'}"
             seconds, scores[name] = timed(course, args.lab, students, workers, busy)

@@ -3,32 +3,32 @@
 import importlib.util
 from pathlib import Path
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "engine_vs_handout.py"
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def load(script: str):
+    """The benchmark script benchmarks/<script> as a module, without running it."""
+    spec = importlib.util.spec_from_file_location(Path(script).stem, BENCHMARKS / script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def test_engine_benchmark_prints_a_row_per_depth(capsys):
     """Does the engine-vs-handout benchmark run and print images/second and a ratio for ResNet-20?"""
-    spec = importlib.util.spec_from_file_location("engine_vs_handout", SCRIPT)
-    benchmark = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(benchmark)
-    benchmark.main(["--steps", "1", "--warmup", "1", "--depths", "20"])
+    load("engine_vs_handout.py").main(["--steps", "1", "--warmup", "1", "--depths", "20"])
     rows = [line.split() for line in capsys.readouterr().out.splitlines() if line.strip().startswith("20 ")]
     assert len(rows) == 1 and rows[0][1] == "269,722" and rows[0][-1].endswith("x")
     assert float(rows[0][2]) > 0 and float(rows[0][3]) > 0
 
 
-GRADING = SCRIPT.parent / "grading.py"
-
-
 def test_grading_benchmark_times_every_run_and_compares_scores(tmp_path, capsys):
     """Does the grading benchmark grade a demo student idle and busy and report seconds, ratios and same scores?"""
-    spec = importlib.util.spec_from_file_location("grading_benchmark", GRADING)
-    benchmark = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(benchmark)
-    benchmark.main(["--lab", "lab1", "--workers", "1", "--students", "correct", "--dir", str(tmp_path / "course")])
+    course = tmp_path / "course"
+    load("grading.py").main(["--lab", "lab1", "--workers", "1", "--students", "correct", "--dir", str(course)])
     out = capsys.readouterr().out
     rows = {line[:28].strip(): line[28:].split() for line in out.splitlines() if "worker(s)" in line[:28]}
     assert set(rows) == {"1 worker(s), idle", "1 worker(s), busy"}
     assert all(float(seconds) > 0 for row in rows.values() for seconds in row)
     assert "ratios to 1 worker idle:" in out and "same scores in every run: yes" in out
-    assert not (tmp_path / "course").exists()
+    assert not course.exists()
