@@ -215,8 +215,13 @@ def check_resumable(checkpoint: Path, meta_path: Path, data: dict, train_config:
 # The run
 
 
+def run_name(name: str, epochs: int, default_epochs: int) -> str:
+    """A run's file stem: the setting's name, with "-<N>ep" when it trains other than its own length."""
+    return name if epochs == default_epochs else f"{name}-{epochs}ep"
+
+
 def paths(course: config.Course, lab_id: str, name: str, output: Path | None) -> dict[str, Path]:
-    """The files of one setting under `output` (default <course>/results)/<lab>/."""
+    """The files of run `name` (see run_name) under `output` (default <course>/results)/<lab>/."""
     folder = (output or course.root / "results") / lab_id
     return {"json": folder / f"{name}.json", "checkpoint": folder / f"{name}.ckpt",
             "data": folder / f"{name}.ckpt.json", "weights": folder / f"{name}.pt",
@@ -248,7 +253,8 @@ def run(course: config.Course, lab_id: str, name: str, epochs: int | None = None
     except cifar10.DataMissing as missing:
         raise cifar10.DataMissing(f"{missing} (`course reproduce` never downloads: give --data DIR)") from None
     train_split, val_split = train_val_split(full_train, setting.val_fraction, train_config.seed)
-    files = paths(course, lab_id, name, output)
+    stem = run_name(name, train_config.epochs, setting.epochs)
+    files = paths(course, lab_id, stem, output)
     identity = data_identity(root.resolve(), full_train, test_split)
     if fresh and files["checkpoint"].is_file():
         echo(f"--fresh: starting over; {files['checkpoint']} is overwritten after the first epoch")
@@ -269,13 +275,14 @@ def run(course: config.Course, lab_id: str, name: str, epochs: int | None = None
         raise
 
     record = {
-        "lab": lab_id, "setting": name, "title": setting.title, "description": setting.description,
-        "model": f"{setting.model}({', '.join(map(repr, setting.args))})", "parameters": parameters,
+        "lab": lab_id, "setting": name, "run": stem, "title": setting.title, "description": setting.description,
+        "setting_epochs": setting.epochs, "model": f"{setting.model}({', '.join(map(repr, setting.args))})", "parameters": parameters,
         "test_accuracy": result.test_accuracy, "test_accuracy_tta": result.test_accuracy_tta,
         "best_epoch": result.best_epoch, "best_val_accuracy": result.best_val_accuracy,
         "epochs": train_config.epochs, "epochs_run": len(result.history), "stopped_early": result.stopped_early,
         "training_seconds": result.seconds, "device": result.device, "precision": result.precision,
-        "hardware": engine.describe_hardware(where), "torch": torch.__version__, "commit": kit_commit(),
+        "max_load": max_load(result.history), "cores": engine.cpu_cores(),
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(), "hardware": engine.describe_hardware(where), "torch": torch.__version__, "commit": kit_commit(),
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "data": {**identity, "train": len(train_split), "val": len(val_split)},
         "handout_accuracy": setting.handout, "paper_accuracy": setting.paper,
@@ -304,6 +311,27 @@ def duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
+def max_load(history: list[dict]) -> float | None:
+    """The highest 1-minute load average seen at the end of an epoch (None: not recorded)."""
+    loads = [row["load"] for row in history if row.get("load") is not None]
+    return max(loads) if loads else None
+
+
+def time_cell(record: dict) -> str:
+    """The run's training time, marked "shared" when the load showed other work on the machine's cores."""
+    cores = record.get("cores") or 1
+    load = record.get("max_load")
+    shared = load is not None and load > cores + 0.5
+    return duration(record["training_seconds"]) + (f" (shared: load up to {load:.1f})" if shared else "")
+
+
+def epochs_cell(record: dict) -> str:
+    """Epochs run / planned, with the setting's own length when the run was scaled."""
+    own = record.get("setting_epochs")
+    scaled = f" (scaled from {own})" if own and own != record["epochs"] else ""
+    return f"{record['epochs_run']}/{record['epochs']}{scaled}"
+
+
 def percent(value: float | None) -> str:
     return "—" if value is None else f"{value:.2f}"
 
@@ -326,8 +354,8 @@ def table(lab_id: str, records: list[dict]) -> str:
     for r in records:
         paper_m = "—" if r["paper_parameters_millions"] is None else f"{r['paper_parameters_millions']:.2f}"
         lines.append(
-            f"| {r['setting']} | {r['title']} | {r['epochs_run']}/{r['epochs']} | {percent(r['test_accuracy'])} | "
-            f"{percent(r['test_accuracy_tta'])} | {r['best_epoch']} | {duration(r['training_seconds'])} | "
+            f"| {r.get('run', r['setting'])} | {r['title']} | {epochs_cell(r)} | {percent(r['test_accuracy'])} | "
+            f"{percent(r['test_accuracy_tta'])} | {r['best_epoch']} | {time_cell(r)} | "
             f"{r['hardware']}, {r['device']} {r['precision']} | {percent(r['handout_accuracy'])} | "
             f"{percent(r['paper_accuracy'])} | {r['parameters'] / 1e6:.2f} / {paper_m} |")
     lines += ["", f"Paper: {'; '.join(sources)}. Handout: — where it gives no figure. The JSON of each "
@@ -343,13 +371,18 @@ def write_table(lab_id: str, folder: Path, echo=print) -> Path:
 
         render = reproduce_fundus.table
     records = []
-    for name in SETTINGS.get(lab_id, {}):
-        path = folder / f"{name}.json"
-        if path.is_file():
-            try:
-                records.append(json.loads(path.read_text()))
-            except (json.JSONDecodeError, OSError) as error:
-                echo(f"skipped {path} in the table: {error}")
+    for path in sorted(folder.glob("*.json")):
+        if path.name.endswith(".ckpt.json"):
+            continue
+        try:
+            record = json.loads(path.read_text())
+        except (json.JSONDecodeError, OSError) as error:
+            echo(f"skipped {path} in the table: {error}")
+            continue
+        if isinstance(record, dict) and record.get("setting") in SETTINGS.get(lab_id, {}):
+            records.append(record)
+    order = list(SETTINGS.get(lab_id, {}))
+    records.sort(key=lambda r: (order.index(r["setting"]), r.get("epochs", 0)))
     path = folder / "README.md"
     engine.atomic_write_text(path, render(lab_id, records))
     return path

@@ -17,8 +17,8 @@ import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
-from tqdm.auto import tqdm
 
+from labkit import progress
 from labkit.cifar10 import Split
 
 
@@ -189,6 +189,30 @@ def resolve_precision(precision: str, device: torch.device) -> str:
     return "fp32"
 
 
+def run_precision(config: TrainConfig, device: torch.device, checkpoint_path: Path | str | None = None) -> str:
+    """The precision of a run: the one its checkpoint started with, else config.precision resolved here.
+
+    A run resumed on another machine keeps its precision (bf16 stays bf16 where auto would pick fp32).
+    """
+    if checkpoint_path is not None and Path(checkpoint_path).is_file():
+        saved = saved_precision(checkpoint_path)
+        if saved is not None:
+            here = resolve_precision(config.precision, device)
+            if saved != here and config.verbose:
+                print(f"resuming in {saved}, the precision this run started with ({config.precision!r} "
+                      f"would pick {here} here)")
+            return saved
+    return resolve_precision(config.precision, device)
+
+
+def machine_load() -> float | None:
+    """The 1-minute load average (runnable processes), None where the OS does not give one."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):
+        return None
+
+
 def autocast(device: torch.device, precision: str) -> contextlib.AbstractContextManager:
     """The autocast context for a resolved precision ("fp32" turns it off)."""
     if precision == "fp32":
@@ -208,8 +232,12 @@ def describe_hardware(device: torch.device) -> str:
                 break
     except OSError:
         pass
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return f"{name}, {cores} cores, {torch.get_num_threads()} torch threads, {torch.backends.cpu.get_cpu_capability()}"
+    return f"{name}, {cpu_cores()} cores, {torch.get_num_threads()} torch threads, {torch.backends.cpu.get_cpu_capability()}"
+
+
+def cpu_cores() -> int:
+    """The CPU cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def default_device() -> torch.device:
@@ -289,7 +317,7 @@ def train_epoch(run: Run, data: DeviceSplit, config: TrainConfig, mean: Sequence
     loss_sum = torch.zeros((), device=device)
     correct = torch.zeros((), dtype=torch.int64, device=device)
     seen = 0
-    bar = tqdm(batches, desc=description, leave=False)
+    bar = progress.bar(batches, desc=description, leave=False)
     for step, index in enumerate(bar):
         index = index.to(device, non_blocking=True)
         images, labels = data.images[index], data.labels[index]
@@ -376,8 +404,8 @@ def atomic_write_text(path: Path, text: str) -> None:
     os.replace(temporary, path)
 
 
-def save_checkpoint(run: Run, config: TrainConfig, path: Path | str) -> None:
-    """Everything needed to resume, written atomically (temporary file, then os.replace)."""
+def save_checkpoint(run: Run, config: TrainConfig, path: Path | str, precision: str) -> None:
+    """Everything needed to resume, with the run's resolved precision, written atomically."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {
@@ -395,10 +423,16 @@ def save_checkpoint(run: Run, config: TrainConfig, path: Path | str) -> None:
         "best_state": run.best_state,
         "stopped_early": run.stopped_early,
         "config": asdict(config),
+        "precision": precision,
     }
     temporary = path.with_name(path.name + ".tmp")
     torch.save(state, temporary)
     os.replace(temporary, path)
+
+
+def saved_precision(path: Path | str) -> str | None:
+    """The resolved precision a checkpoint's run started with (None: a checkpoint that does not say)."""
+    return torch.load(path, map_location="cpu", weights_only=True).get("precision")
 
 
 def load_checkpoint(run: Run, config: TrainConfig, path: Path | str, device: torch.device) -> None:
@@ -457,7 +491,7 @@ def train(model: nn.Module, train_split: Split, val_split: Split | None, test_sp
     every epoch; with resume=True it continues from that checkpoint when it exists.
     """
     device = torch.device(device) if device is not None else default_device()
-    precision = resolve_precision(config.precision, device)
+    precision = run_precision(config, device, checkpoint_path if resume else None)
     data = to_device(train_split, device)
     val = to_device(val_split, device) if val_split is not None else None
     steps = steps_per_epoch(len(data), config.batch_size, config.max_steps_per_epoch)
@@ -477,14 +511,14 @@ def train(model: nn.Module, train_split: Split, val_split: Split | None, test_sp
         scores = evaluate(run.model, val, mean, std, **eval_args) if val is not None else {}
         row = {"epoch": epoch, "train_loss": loss, "train_accuracy": accuracy,
                "val_loss": scores.get("loss"), "val_accuracy": scores.get("accuracy"),
-               "lr": lr, "seconds": time.perf_counter() - start}
+               "lr": lr, "seconds": time.perf_counter() - start, "load": machine_load()}
         run.history.append(row)
         update_best(run, epoch, row["val_accuracy"])
         run.stopped_early = should_stop(run, epoch, config.early_stopping_patience)
         if config.verbose:
             print(epoch_line(row, config.epochs) + ("  (early stop)" if run.stopped_early else ""))
         if checkpoint_path is not None:
-            save_checkpoint(run, config, checkpoint_path)
+            save_checkpoint(run, config, checkpoint_path, precision)
         if run.stopped_early:
             break
     if config.restore_best and run.best_state is not None:

@@ -11,9 +11,8 @@ import torch
 from PIL import Image, UnidentifiedImageError
 from torch import nn
 from torch.utils.data import DataLoader
-from tqdm.auto import tqdm
 
-from labkit import train
+from labkit import progress, train
 
 FOLDER = "fundus"        # under the data root: images/<name>.jpeg, train.csv, test.csv
 IMAGES = "images"
@@ -148,7 +147,7 @@ def fit(model: nn.Module, train_loader: DataLoader, test_loader: DataLoader, epo
     model.to(device)
     optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
     history = []
-    for epoch in tqdm(range(1, epochs + 1), desc="epochs"):
+    for epoch in progress.bar(range(1, epochs + 1), desc="epochs"):
         loss, train_accuracy = train.train_epoch(model, train_loader, optimizer, device, f"epoch {epoch}/{epochs}")
         test_accuracy = train.evaluate(model, test_loader, device)
         history.append({"epoch": epoch, "loss": loss, "train_accuracy": train_accuracy,
@@ -166,7 +165,7 @@ def predict(model: nn.Module, loader: DataLoader, device: torch.device) -> tuple
     """(true labels (N,), predicted labels (N,)) of `model` on `loader`."""
     model.to(device).eval()
     labels, predictions = [], []
-    for images, targets in tqdm(loader, desc="predict", leave=False):
+    for images, targets in progress.bar(loader, desc="predict", leave=False):
         predictions.append(model(images.to(device)).argmax(dim=1).cpu())
         labels.append(torch.as_tensor(targets))
     return torch.cat(labels).numpy(), torch.cat(predictions).numpy()

@@ -7,7 +7,8 @@ from pathlib import Path
 import torch
 from torch import nn
 from torch.utils.data import DataLoader
-from tqdm.auto import tqdm
+
+from labkit import progress
 
 
 class CheckpointMissing(FileNotFoundError):
@@ -20,7 +21,7 @@ def train_epoch(model: nn.Module, loader: DataLoader, optimizer: torch.optim.Opt
     model.train()
     criterion = nn.CrossEntropyLoss()
     total, steps, correct, seen = 0.0, 0, 0, 0
-    bar = tqdm(loader, desc=description, leave=False)
+    bar = progress.bar(loader, desc=description, leave=False)
     for images, labels in bar:
         images, labels = images.to(device, non_blocking=True), labels.to(device, non_blocking=True)
         logits = model(images)
@@ -39,7 +40,7 @@ def evaluate(model: nn.Module, loader: DataLoader, device: torch.device) -> floa
     """Accuracy in percent of `model` on `loader`."""
     model.eval()
     correct = total = 0
-    for images, labels in tqdm(loader, desc="test", leave=False):
+    for images, labels in progress.bar(loader, desc="test", leave=False):
         predicted = model(images.to(device)).argmax(dim=1)
         correct += (predicted == labels.to(device)).sum().item()
         total += labels.numel()
@@ -58,7 +59,7 @@ def fit(model: nn.Module, train_loader: DataLoader, test_loader: DataLoader, epo
     """main.py: Adam(lr), lr /= decay_factor every `decay_every` epochs; per-epoch history."""
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     history = []
-    for epoch in tqdm(range(1, epochs + 1), desc="epochs"):
+    for epoch in progress.bar(range(1, epochs + 1), desc="epochs"):
         loss, _ = train_epoch(model, train_loader, optimizer, device, f"epoch {epoch}/{epochs}")
         accuracy = evaluate(model, test_loader, device)
         history.append({"epoch": epoch, "loss": loss, "test_accuracy": accuracy,

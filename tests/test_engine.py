@@ -264,7 +264,7 @@ def test_history_json_and_curves_png(tmp_path):
     saved = json.loads((tmp_path / "run" / "history.json").read_text())
     assert saved["history"] == result.history and saved["test_accuracy"] == result.test_accuracy
     assert set(saved["history"][0]) == {"epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy",
-                                        "lr", "seconds"}
+                                        "lr", "seconds", "load"}
     assert saved["precision"] == "fp32" and saved["device"] == "cpu" and saved["seconds"] > 0
     png = engine.save_curves(result.history, tmp_path / "curves.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -40,7 +40,7 @@ def test_writes_the_json_and_the_table_row(course, data, capsys):
     """Does one epoch of setting 2 write the JSON with every field and a table row beside the paper's 92.49 %?"""
     assert reproduce_cli(course, data, "--epochs", "1") == 0
     out = capsys.readouterr().out
-    record = json.loads((course / "results" / "lab2" / "2.json").read_text())
+    record = json.loads((course / "results" / "lab2" / "2-1ep.json").read_text())
     assert RESULT_KEYS <= set(record)
     assert record["epochs_run"] == 1 and len(record["history"]) == 1 and record["best_epoch"] == 1
     assert 0 <= record["test_accuracy"] <= 100 and record["test_accuracy_tta"] is None
@@ -49,11 +49,11 @@ def test_writes_the_json_and_the_table_row(course, data, capsys):
     assert record["config"]["milestones"] == [1, 1] and record["parameters"] == 464_154
     assert len(record["commit"]) >= 7 or record["commit"] == "unknown"
     table = (course / "results" / "lab2" / "README.md").read_text()
-    rows = [line for line in table.splitlines() if line.startswith("| 2 |")]
-    assert len(rows) == 1 and "| 92.49 |" in rows[0] and "1/1" in rows[0]
+    rows = [line for line in table.splitlines() if line.startswith("| 2-1ep |")]
+    assert len(rows) == 1 and "| 92.49 |" in rows[0] and "1/1 (scaled from 200)" in rows[0]
     header = table.split("| setting |")[0]
     assert "small data set" in header and "say nothing about accuracy" in header
-    assert "epoch   1/1" in out and str(course / "results" / "lab2" / "2.json") in out
+    assert "epoch   1/1" in out and str(course / "results" / "lab2" / "2-1ep.json") in out
 
 
 def test_unknown_setting_lists_the_known_ones(course, data, capsys):
@@ -74,11 +74,11 @@ def test_missing_data_says_so(course, tmp_path, capsys):
 def test_finished_run_is_not_trained_again(course, data, capsys):
     """Does the same command after a finished run resume its checkpoint and train no new epoch?"""
     assert reproduce_cli(course, data, "--epochs", "1") == 0
-    first = json.loads((course / "results" / "lab2" / "2.json").read_text())
+    first = json.loads((course / "results" / "lab2" / "2-1ep.json").read_text())
     capsys.readouterr()
     assert reproduce_cli(course, data, "--epochs", "1") == 0
     out = capsys.readouterr().out
-    second = json.loads((course / "results" / "lab2" / "2.json").read_text())
+    second = json.loads((course / "results" / "lab2" / "2-1ep.json").read_text())
     assert "after epoch 1" in out and "epoch   1/1" not in out
     assert second["history"] == first["history"]  # timings included: the epoch was not run again
     assert second["test_accuracy"] == first["test_accuracy"]
@@ -86,7 +86,7 @@ def test_finished_run_is_not_trained_again(course, data, capsys):
 
 def test_interrupted_run_continues(course, data, capsys):
     """Does a run stopped by Ctrl-C after its first checkpoint continue from there when run again?"""
-    checkpoint = course / "results" / "lab2" / "2.ckpt"
+    checkpoint = course / "results" / "lab2" / "2-4ep.ckpt"
 
     stop = threading.Event()
 
@@ -104,10 +104,10 @@ def test_interrupted_run_continues(course, data, capsys):
         stop.set()
     assert "the same command continues" in capsys.readouterr().out
     done = torch.load(checkpoint, weights_only=True)["history"]
-    assert 1 <= len(done) < 4 and not (course / "results" / "lab2" / "2.json").exists()
+    assert 1 <= len(done) < 4 and not (course / "results" / "lab2" / "2-4ep.json").exists()
     assert reproduce_cli(course, data, "--epochs", "4") == 0
     out = capsys.readouterr().out
-    record = json.loads((course / "results" / "lab2" / "2.json").read_text())
+    record = json.loads((course / "results" / "lab2" / "2-4ep.json").read_text())
     assert f"after epoch {len(done)}" in out
     assert [row["epoch"] for row in record["history"]] == [1, 2, 3, 4]
     assert record["history"][:len(done)] == done
@@ -141,7 +141,7 @@ def test_lab3_runs_as_written_and_scaled(course, data):
     assert scaled.schedule == "multistep" and scaled.milestones == (25, 37)
     assert cli.main(["--root", str(course), "reproduce", "lab3", "--setting", "as-written", "--epochs", "1",
                      "--data", str(data), "--device", "cpu"]) == 0
-    record = json.loads((course / "results" / "lab3" / "as-written.json").read_text())
+    record = json.loads((course / "results" / "lab3" / "as-written-1ep.json").read_text())
     assert record["parameters"] == 681_818 and record["handout_accuracy"] == 87.09 and record["history"][0]["lr"] == 0.1
 
 
