@@ -13,6 +13,9 @@ from torch import nn
 
 GOLDENS_DIR = Path(__file__).parent / "goldens"
 TOLERANCE = 1e-6  # max |student - reference| / (1 + |reference|), float64 on the CPU
+# How far a fresh build may be from the committed goldens: float64 kernels differ between CPUs (AVX2,
+# AVX-512) in the last bits (~1e-15 relative), an edited reference part by far more than TOLERANCE.
+STALE_TOLERANCE = 1e-10
 
 
 def _generator(name: str) -> torch.Generator:
@@ -54,6 +57,19 @@ def golden_output(module: nn.Module, case: str, shape: tuple[int, ...]) -> torch
 def relative_error(got: torch.Tensor, expected: torch.Tensor) -> float:
     """max |got - expected| / (1 + |expected|) over all elements."""
     return ((got - expected).abs() / (1 + expected.abs())).max().item()
+
+
+def stale_cases(fresh: dict[str, torch.Tensor], committed: dict[str, torch.Tensor],
+                tolerance: float = STALE_TOLERANCE) -> list[str]:
+    """The cases where `committed` is not what a fresh build gave: missing, extra, reshaped or off by > tolerance."""
+    problems = [f"{case}: not committed" for case in fresh.keys() - committed.keys()]
+    problems += [f"{case}: no longer built" for case in committed.keys() - fresh.keys()]
+    for case in sorted(fresh.keys() & committed.keys()):
+        if fresh[case].shape != committed[case].shape:
+            problems.append(f"{case}: shape {tuple(committed[case].shape)}, now {tuple(fresh[case].shape)}")
+        elif relative_error(committed[case], fresh[case]) > tolerance:
+            problems.append(f"{case}: off by {relative_error(committed[case], fresh[case]):.1e} (relative)")
+    return sorted(problems)
 
 
 def load_goldens(lab_id: str, folder: Path = GOLDENS_DIR) -> dict[str, torch.Tensor]:

@@ -160,13 +160,22 @@ def steps_per_epoch(n: int, batch_size: int, max_steps: int | None = None) -> in
 # Precision
 
 
+def kernels_capped_below_avx512() -> bool:
+    """True when torch's or oneDNN's kernels are limited to less than AVX-512 (ATEN_CPU_CAPABILITY,
+    ONEDNN_MAX_CPU_ISA), so bf16 would run emulated however capable the CPU is."""
+    if torch.backends.cpu.get_cpu_capability() not in ("AVX512", "AMX"):
+        return True
+    isa = os.environ.get("ONEDNN_MAX_CPU_ISA", os.environ.get("DNNL_MAX_CPU_ISA", "ALL")).upper()
+    return isa != "ALL" and not any(native in isa for native in ("BF16", "AMX", "AVX10"))
+
+
 def cpu_has_fast_bf16() -> bool:
-    """True when this CPU runs bf16 natively (AVX-512 BF16 or AMX) and CPU autocast works."""
+    """True when this CPU runs bf16 natively (AVX-512 BF16 or AMX), torch may use it, and CPU autocast works."""
     try:
         native = torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
     except AttributeError:
         native = bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    if not native:
+    if not native or kernels_capped_below_avx512():
         return False
     try:
         with torch.autocast("cpu", dtype=torch.bfloat16):

@@ -3,10 +3,10 @@
 import json
 import shutil
 
+import nbformat
 import pytest
-import torch
 
-from autograder import build, golden, nbconfig, notebooks, publish
+from autograder import build, golden, mistakes, nbconfig, notebooks, publish
 from labkit import config
 
 LAB = "lab1"
@@ -35,15 +35,59 @@ def test_assignments_equal_a_fresh_build(kit, rebuilt):
         assert comparable(committed) == comparable(generated), f"{committed} is stale: run `course build`"
 
 
-def test_goldens_equal_a_fresh_build(rebuilt):
-    """Are the committed goldens and reference parts what the source notebook gives today?"""
-    fresh = golden.load_goldens(LAB, rebuilt.root / "goldens")
-    committed = golden.load_goldens(LAB)
-    assert fresh.keys() == committed.keys()
-    for case in fresh:
-        assert torch.equal(fresh[case], committed[case]), case
-    assert (rebuilt.root / "goldens" / f"{LAB}_reference.py").read_text() == \
-        (golden.GOLDENS_DIR / f"{LAB}_reference.py").read_text()
+def stale(lab_id, fresh_dir):
+    """What differs between the goldens in `fresh_dir` and the committed ones (tensors within STALE_TOLERANCE)."""
+    problems = golden.stale_cases(golden.load_goldens(lab_id, fresh_dir), golden.load_goldens(lab_id))
+    if (fresh_dir / f"{lab_id}_reference.py").read_text() != (golden.GOLDENS_DIR / f"{lab_id}_reference.py").read_text():
+        problems.append(f"{lab_id}_reference.py differs")
+    return problems
+
+
+def test_goldens_equal_a_fresh_build(kit, rebuilt):
+    """Are every lab's committed goldens and reference parts what its source notebook gives today, on this CPU?"""
+    assert sorted(kit.labs) == sorted(EDITS), "give every lab an edit in EDITS"
+    for lab_id in kit.labs:
+        assert stale(lab_id, rebuilt.root / "goldens") == [], f"{lab_id}: run `course build` and commit the goldens"
+
+
+def edited_source(kit, folder, lab_id, mistake):
+    """A copy of the course whose lab `lab_id` source notebook has `mistake`'s edits in its reference code."""
+    shutil.copy(kit.root / "course.toml", folder)
+    shutil.copytree(kit.root / "solutions", folder / "solutions")
+    path = folder / "solutions" / lab_id / f"{lab_id}.ipynb"
+    notebook = notebooks.read(path)
+    for grade_id, old, new in mistake.edits:
+        cell = next(c for c in notebook.cells if notebooks.nbgrader_meta(c).get("grade_id") == grade_id)
+        assert cell.source.count(old) == 1, (mistake.name, grade_id)
+        cell.source = cell.source.replace(old, new)
+    nbformat.write(notebook, path)
+    return config.load(folder)
+
+
+# One known mistake per lab that changes a part's outputs but not its shapes (lab 4 has no expected tensors).
+EDITS = {"lab1": "stride_on_3x3", "lab2": "stride_on_conv2", "lab3": "relu_before_add", "lab4": "basic_stride_on_conv2"}
+
+
+@pytest.mark.parametrize("lab_id", sorted(EDITS))
+def test_an_edited_reference_part_makes_the_goldens_stale(kit, tmp_path, lab_id):
+    """Does an edit of a reference part make its committed goldens stale: the expected tensors where the lab has any?"""
+    mistake = next(m for m in mistakes.catalogue(lab_id) if m.name == EDITS[lab_id])
+    course = edited_source(kit, tmp_path, lab_id, mistake)
+    build.write_goldens(course, lab_id, tmp_path / "goldens")
+    problems = stale(lab_id, tmp_path / "goldens")
+    assert f"{lab_id}_reference.py differs" in problems
+    if golden.load_goldens(lab_id):
+        assert any("off by" in problem or "shape" in problem for problem in problems), (mistake.name, problems)
+
+
+def test_stale_tolerance_separates_cpu_noise_from_an_edit():
+    """Does a last-bit difference pass the staleness check while a change the checks would notice does not?"""
+    committed = golden.load_goldens("lab2")
+    noise = {case: value * (1 + 4e-16) + 1e-16 for case, value in committed.items()}
+    edit = {case: value * (1 + golden.TOLERANCE) for case, value in committed.items()}
+    assert golden.stale_cases(noise, committed) == []
+    assert len(golden.stale_cases(edit, committed)) == len(committed)
+    assert golden.stale_cases({}, committed) == sorted(f"{case}: no longer built" for case in committed)
 
 
 def test_student_notebook_holds_no_answer_and_no_hidden_test(kit):

@@ -303,10 +303,11 @@ def test_train_reports_tta_only_when_asked():
     assert with_tta.test_accuracy == without.test_accuracy
 
 
-def test_precision_auto_and_bad_settings():
-    """Does "auto" give bf16 on the CPU only with native bf16, and do bad names fail with their field?"""
-    expected = "bf16" if engine.cpu_has_fast_bf16() else "fp32"
-    assert engine.resolve_precision("auto", CPU) == expected
+@pytest.mark.parametrize("fast_bf16", [True, False])
+def test_precision_auto_and_bad_settings(monkeypatch, fast_bf16):
+    """Does "auto" give bf16 on a CPU with native bf16 and fp32 on one without, and do bad names fail with their field?"""
+    monkeypatch.setattr(engine, "cpu_has_fast_bf16", lambda: fast_bf16)
+    assert engine.resolve_precision("auto", CPU) == ("bf16" if fast_bf16 else "fp32")
     assert engine.resolve_precision("fp16", CPU) == "fp16"
     with pytest.raises(ValueError, match="schedule"):
         engine.TrainConfig(schedule="step")
@@ -321,3 +322,36 @@ def test_bf16_autocast_trains_on_the_cpu():
     result = engine.train(tiny_net(), train, val, None, cfg, MEAN, STD, CPU)
     assert result.precision == "bf16" and math.isfinite(result.history[0]["train_loss"])
     assert result.history[0]["val_accuracy"] is not None
+
+
+@pytest.mark.parametrize("capability, isa, capped", [("AVX512", None, False), ("AVX512", "AVX512_CORE_BF16", False),
+                                                     ("AVX512", "AVX2", True), ("AVX2", None, True)])
+def test_kernels_capped_below_avx512_turn_auto_bf16_off(monkeypatch, capability, isa, capped):
+    """Do ATEN_CPU_CAPABILITY=avx2 or ONEDNN_MAX_CPU_ISA=AVX2 count as a CPU without fast bf16?"""
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: capability)
+    monkeypatch.delenv("DNNL_MAX_CPU_ISA", raising=False)
+    if isa is None:
+        monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
+    else:
+        monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", isa)
+    assert engine.kernels_capped_below_avx512() is capped
+    if capped:
+        assert not engine.cpu_has_fast_bf16()
+
+
+def test_resumed_run_keeps_the_precision_it_started_with(tmp_path, monkeypatch, capsys):
+    """Does a run started in bf16 ("auto" on a bf16 CPU) resume in bf16 where "auto" would pick fp32, and say so?"""
+    train, val, _ = splits(100)
+    checkpoint = tmp_path / "run.ckpt"
+    monkeypatch.setattr(engine, "cpu_has_fast_bf16", lambda: True)
+    first = engine.train(tiny_net(), train, val, None, config(epochs=2, precision="auto", max_steps_per_epoch=2),
+                         MEAN, STD, CPU, checkpoint_path=checkpoint)
+    assert first.precision == "bf16" and engine.saved_precision(checkpoint) == "bf16"
+    monkeypatch.setattr(engine, "cpu_has_fast_bf16", lambda: False)
+    resumed = engine.train(tiny_net(), train, val, None, config(epochs=2, precision="auto", max_steps_per_epoch=2,
+                                                                verbose=True),
+                           MEAN, STD, CPU, checkpoint_path=checkpoint, resume=True)
+    assert resumed.precision == "bf16" and "resuming in bf16" in capsys.readouterr().out
+    fresh = engine.train(tiny_net(), train, val, None, config(epochs=1, precision="auto", max_steps_per_epoch=2),
+                         MEAN, STD, CPU, checkpoint_path=tmp_path / "other.ckpt")
+    assert fresh.precision == "fp32"
