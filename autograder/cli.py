@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     elif args.command == "publish":
         publish.publish(course, args.dir)
     elif args.command == "reproduce":
-        for setting in args.setting or list(reproduce.lookup_lab(args.lab)):
+        for setting in args.setting or reproduce.default_settings(args.lab, args.device):
             reproduce.run(course, args.lab, setting, args.epochs, args.data, args.device, args.output, args.fresh,
                           image_size=args.image_size)
     return 0

@@ -47,10 +47,16 @@ class Setting:
     paper: float | None = None                  # the paper's test accuracy (%)
     paper_parameters: float | None = None       # the paper's parameter count (millions)
     paper_source: str = HE_2016                 # where `paper` comes from (shown under the table)
+    decay_every: int | None = None              # lr × gamma every this many epochs (main.py's 20); overrides milestones
+    for_gpu: bool = False                       # too long for a CPU: run only when named (--setting) or on a GPU
+    instructor_checkpoint: str | None = None    # course.toml checkpoint key its weights become (lab 1)
 
     def config(self, epochs: int | None = None) -> engine.TrainConfig:
         """The TrainConfig for `epochs` (default self.epochs); milestones scale with the epochs."""
         epochs = epochs or self.epochs
+        if self.decay_every:
+            return engine.TrainConfig(epochs=epochs, milestones=range(self.decay_every, epochs, self.decay_every),
+                                      **self.train)
         if "milestones" in self.train:  # absolute milestones (e.g. iterations, "as written")
             return engine.TrainConfig(epochs=epochs, **self.train)
         milestones = tuple(max(1, int(epochs * f)) for f in self.milestones)
@@ -62,7 +68,31 @@ class Setting:
 _HE_CIFAR = dict(batch_size=128, optimizer="sgd", lr=0.1, momentum=0.9, weight_decay=1e-4, augment=True)
 _DECAY = dict(schedule="multistep", gamma=0.1)
 
+# Handout 001's main.py: Adam lr 1e-3, batch 100, lr ÷3 every 20 epochs, crop + flip, its normalisation,
+# trained on all 50,000 training images and tested after the last epoch.
+_MAIN_PY = dict(batch_size=100, optimizer="adam", lr=1e-3, weight_decay=0.0, augment=True, schedule="multistep",
+                gamma=1 / 3)
+
+
+def _lab1(model: str, key: str, epochs: int, handout: float, for_gpu: bool, why: str) -> Setting:
+    """A lab 1 setting: main.py's recipe for `model`, whose weights become checkpoint `key` of course.toml."""
+    return Setting(f"{key}, main.py, {epochs} epochs", f"lab 1: {model} with main.py's recipe (Adam 1e-3, batch "
+                   f"100, lr ÷3 every 20 epochs, crop + flip), {epochs} epochs: {why}", model=model, epochs=epochs,
+                   train=_MAIN_PY, decay_every=20, val_fraction=0.0,
+                   mean=cifar10.HANDOUT_MEAN, std=cifar10.HANDOUT_STD, handout=handout, paper=None,
+                   paper_parameters=None,
+                   for_gpu=for_gpu, instructor_checkpoint=key)
+
+
 SETTINGS: dict[str, dict[str, Setting]] = {
+    "lab1": {
+        "resnet50-cpu": _lab1("ResNet50_layer4", "resnet50", 40, 82.51, False, "a CPU-sized run"),
+        "vgg16-cpu": _lab1("vgg16", "vgg16", 20, 86.43, False, "a CPU-sized run"),
+        "resnet50-full": _lab1("ResNet50_layer4", "resnet50", 285, 82.51, True,
+                               "the length of the handout's resnet50_epoch285.ckpt, for a GPU"),
+        "vgg16-full": _lab1("vgg16", "vgg16", 250, 86.43, True,
+                            "the length of the handout's vgg16_epoch250.ckpt, for a GPU"),
+    },
     "lab2": {
         "1": Setting("ResNet32, no lr decay", "lab 2 setting #1: ResNet32, constant lr 0.1, 200 epochs",
                      model="resnet", args=(32,), epochs=200, train=dict(_HE_CIFAR, schedule="none"),
@@ -90,19 +120,22 @@ SETTINGS: dict[str, dict[str, Setting]] = {
             paper=91.25, paper_parameters=0.27),
     },
     # Handout 003: ResNet44 with conv shortcuts, SGD lr 0.1 / momentum 0.9 / weight decay 1e-4, batch 128,
-    # 50 epochs, 10 % validation; the engine augments with crop + flip in place of the handout's
-    # rotation / affine / colour jitter, which it does not run on tensors.
+    # 50 epochs, 10 % validation, and its augmentation: flip, rotation 10°, shear 10° + scale 0.8-1.2,
+    # colour jitter 0.2 (labkit.augment, on whole batches; no crop).
     "lab3": {
         "as-written": Setting(
-            "ResNet44, MultiStepLR([32000, 48000]) per iteration", "lab 3 as written: 50 epochs of ~352 "
-            "iterations never reach the milestones, so the lr stays 0.1",
+            "ResNet44, MultiStepLR([32000, 48000]) per iteration", "lab 3 as written: the handout's augmentation "
+            "(flip, rotation, shear + scale, colour jitter); 50 epochs of ~352 iterations never reach the "
+            "milestones, so the lr stays 0.1",
             model="resnet44", epochs=50,
-            train=dict(_HE_CIFAR, schedule="multistep_iterations", milestones=(32000, 48000), gamma=0.1),
+            train=dict(_HE_CIFAR, augmentation="rotate_affine_jitter", schedule="multistep_iterations",
+                       milestones=(32000, 48000), gamma=0.1),
             handout=87.09, paper=92.83, paper_parameters=0.66),
         "scaled": Setting(
-            "ResNet44, lr ÷10 at 50/75 %", "lab 3 with the paper's milestones scaled to the run: lr ÷10 at "
-            "50 % and 75 % of the epochs",
-            model="resnet44", epochs=50, train=dict(_HE_CIFAR, **_DECAY), milestones=(0.5, 0.75),
+            "ResNet44, lr ÷10 at 50/75 %", "lab 3 with the handout's augmentation and the paper's milestones "
+            "scaled to the run: lr ÷10 at 50 % and 75 % of the epochs",
+            model="resnet44", epochs=50, train=dict(_HE_CIFAR, augmentation="rotate_affine_jitter", **_DECAY),
+            milestones=(0.5, 0.75),
             handout=87.09, paper=92.83, paper_parameters=0.66),
     },
 }
@@ -166,8 +199,10 @@ def pick_device(name: str) -> torch.device:
 
 
 def train_val_split(split: cifar10.Split, val_fraction: float = 0.1,
-                    seed: int = 0) -> tuple[cifar10.Split, cifar10.Split]:
-    """A seeded split into train and validation parts (lab 2's, image for image)."""
+                    seed: int = 0) -> tuple[cifar10.Split, cifar10.Split | None]:
+    """A seeded split into train and validation parts (lab 2's, image for image); no validation part at 0."""
+    if val_fraction == 0:
+        return split, None
     order = torch.randperm(len(split), generator=torch.Generator().manual_seed(seed)).numpy()
     n_val = int(len(split) * val_fraction)
     part = lambda index: cifar10.Split(split.images[index], split.labels[index])  # noqa: E731
@@ -187,8 +222,8 @@ def kit_commit() -> str:
 def data_identity(root: Path, train: cifar10.Split, test: cifar10.Split) -> dict:
     """Where the data came from, its size, and a fingerprint that changes with its content."""
     fingerprint = zlib.crc32(train.labels.tobytes(), zlib.crc32(train.images[:512].tobytes()))
-    return {"path": str(root), "train_images": len(train), "test_images": len(test),
-            "fingerprint": f"{fingerprint:08x}"}
+    return {"source": cifar10.describe(root), "path": str(root), "train_images": len(train),
+            "test_images": len(test), "fingerprint": f"{fingerprint:08x}"}
 
 
 def check_resumable(checkpoint: Path, meta_path: Path, data: dict, train_config: engine.TrainConfig) -> None:
@@ -198,8 +233,7 @@ def check_resumable(checkpoint: Path, meta_path: Path, data: dict, train_config:
     fix = "add --fresh to start over (the checkpoint is then overwritten)"
     saved = torch.load(checkpoint, map_location="cpu", weights_only=True).get("config", {})
     wanted = asdict(train_config)
-    changed = [f"{key} {saved.get(key)!r}, not {value!r}" for key, value in wanted.items()
-               if key != "verbose" and saved.get(key) != value]
+    changed = [f"{key} {saved.get(key)!r}, not {wanted[key]!r}" for key in engine.config_changes(saved, train_config)]
     if changed:
         hint = f"rerun with --epochs {saved['epochs']} to resume it, or " if "epochs" in saved else ""
         raise ReproduceError(f"{checkpoint} is from a run with other settings ({'; '.join(changed)}): {hint}{fix}")
@@ -265,8 +299,9 @@ def run(course: config.Course, lab_id: str, name: str, epochs: int | None = None
     torch.manual_seed(train_config.seed)  # the same initial weights on every fresh run
     model = getattr(golden.load_reference(lab_id), setting.model)(*setting.args)
     parameters = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    n_val = len(val_split) if val_split is not None else 0
     echo(f"{lab_id} setting {name}: {setting.title}; {train_config.epochs} epoch(s) on {where}; "
-         f"{len(train_split):,} train / {len(val_split):,} val / {len(test_split):,} test images from {root}")
+         f"{len(train_split):,} train / {n_val:,} val / {len(test_split):,} test images from {root}")
     try:
         result = engine.train(model, train_split, val_split, test_split, train_config, setting.mean,
                               setting.std, device=where, checkpoint_path=files["checkpoint"], resume=not fresh)
@@ -284,18 +319,50 @@ def run(course: config.Course, lab_id: str, name: str, epochs: int | None = None
         "max_load": max_load(result.history), "cores": engine.cpu_cores(),
         "cpu_capability": torch.backends.cpu.get_cpu_capability(), "hardware": engine.describe_hardware(where), "torch": torch.__version__, "commit": kit_commit(),
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "data": {**identity, "train": len(train_split), "val": len(val_split)},
+        "data": {**identity, "train": len(train_split), "val": n_val},
         "handout_accuracy": setting.handout, "paper_accuracy": setting.paper,
         "paper_parameters_millions": setting.paper_parameters, "paper_source": setting.paper_source,
         "config": asdict(train_config), "history": result.history,
     }
     engine.atomic_write_text(files["json"], json.dumps(record, indent=2))
-    torch.save({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, files["weights"])
+    weights = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    torch.save(weights, files["weights"])
+    if setting.instructor_checkpoint:
+        record["instructor_checkpoint"] = str(write_instructor_checkpoint(course, stem, weights, record, echo))
+        engine.atomic_write_text(files["json"], json.dumps(record, indent=2))
     write_table(lab_id, files["table"].parent, echo)
     tta = f" ({result.test_accuracy_tta:.2f} % with flip TTA)" if result.test_accuracy_tta is not None else ""
     echo(f"test accuracy {result.test_accuracy:.2f} %{tta}, best epoch {result.best_epoch}")
     echo(f"results: {files['json']}\nweights: {files['weights']}\ntable:   {files['table']}")
     return files["json"]
+
+
+def write_instructor_checkpoint(course: config.Course, stem: str, weights: dict, record: dict, echo=print) -> Path:
+    """<checkpoints>/<stem>.ckpt (the state dict a lab notebook loads) and <stem>.json beside it (what made it)."""
+    folder = course.checkpoint_root
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{stem}.ckpt"
+    temporary = path.with_name(path.name + ".tmp")
+    torch.save(weights, temporary)
+    temporary.replace(path)
+    about = {key: record[key] for key in ("lab", "setting", "title", "model", "parameters", "epochs", "test_accuracy",
+                                          "precision", "hardware", "torch", "commit", "date", "data")}
+    engine.atomic_write_text(path.with_suffix(".json"), json.dumps(about, indent=2))
+    key = SETTINGS[record["lab"]][record["setting"]].instructor_checkpoint
+    echo(f"instructor checkpoint: {path} (course.toml: [labs.{record['lab']}] checkpoints.{key} = \"{path.name}\")")
+    return path
+
+
+def default_settings(lab_id: str, device: str, echo=print) -> list[str]:
+    """The settings `course reproduce LAB` runs without --setting: all, but GPU-length ones only on a GPU."""
+    on_gpu = pick_device(device).type == "cuda"
+    names = []
+    for name, setting in lookup_lab(lab_id).items():
+        if getattr(setting, "for_gpu", False) and not on_gpu:
+            echo(f"skipping {name} ({setting.epochs} epochs, for a GPU): name it with --setting to run it here")
+        else:
+            names.append(name)
+    return names
 
 
 # ---------------------------------------------------------------------------------------------
@@ -339,7 +406,8 @@ def percent(value: float | None) -> str:
 def table(lab_id: str, records: list[dict]) -> str:
     """The lab's Markdown table: one row per record, the handout's and the paper's figures beside."""
     small = [r for r in records if r["data"]["train_images"] < CIFAR10_TRAIN_IMAGES]
-    sources = sorted({r["paper_source"] for r in records})
+    sources = sorted({r["paper_source"] for r in records if r["paper_accuracy"] is not None})
+    data = sorted({r["data"].get("source", "CIFAR-10") for r in records})
     lines = [f"# {lab_id}: reference settings retrained with `course reproduce`", ""]
     if small:
         named = ", ".join(f"{r['setting']} ({r['data']['train_images']:,} training images)" for r in small)
@@ -347,7 +415,12 @@ def table(lab_id: str, records: list[dict]) -> str:
                      f"{CIFAR10_TRAIN_IMAGES:,} training images; their figures come from a small data set "
                      f"and say nothing about accuracy.")
     else:
-        lines.append("Test accuracy on the CIFAR-10 test images, with the weights of the best validation epoch.")
+        lines.append("Test accuracy on the CIFAR-10 test images, with the weights of the best validation epoch "
+                     "(of the last epoch where a setting holds out no validation images).")
+    if data:
+        lines += ["", f"Data: {'; '.join(data)}" + (" (JPEG re-encoding costs accuracy against the original "
+                                                     "images: compare with the paper accordingly)." if any(
+                                                         "JPEG" in d for d in data) else ".")]
     lines += ["", "| setting | model | epochs | test accuracy (%) | with flip TTA (%) | best epoch | time | "
               "hardware | handout (%) | paper (%) | parameters (M): ours / paper |",
               "|" + " --- |" * 11]
@@ -355,10 +428,10 @@ def table(lab_id: str, records: list[dict]) -> str:
         paper_m = "—" if r["paper_parameters_millions"] is None else f"{r['paper_parameters_millions']:.2f}"
         lines.append(
             f"| {r.get('run', r['setting'])} | {r['title']} | {epochs_cell(r)} | {percent(r['test_accuracy'])} | "
-            f"{percent(r['test_accuracy_tta'])} | {r['best_epoch']} | {time_cell(r)} | "
+            f"{percent(r['test_accuracy_tta'])} | {r['best_epoch'] or '—'} | {time_cell(r)} | "
             f"{r['hardware']}, {r['device']} {r['precision']} | {percent(r['handout_accuracy'])} | "
             f"{percent(r['paper_accuracy'])} | {r['parameters'] / 1e6:.2f} / {paper_m} |")
-    lines += ["", f"Paper: {'; '.join(sources)}. Handout: — where it gives no figure. The JSON of each "
+    lines += ["", f"Paper: {'; '.join(sources) or '—'}. Handout: — where it gives no figure. The JSON of each "
               "setting beside this file holds its per-epoch history, data, commit and software versions."]
     return "\n".join(lines) + "\n"
 

@@ -84,6 +84,19 @@ def download(root: Path, train: bool) -> Split:
     return Split(np.asarray(dataset.data, dtype=np.uint8), np.asarray(dataset.targets, dtype=np.int64))
 
 
+def describe(root: Path | str) -> str:
+    """What `load` reads in `root`: "CIFAR-10, torchvision's batches" or "CIFAR-10, JPEG class-folder copy" (PNG ...)."""
+    root = Path(root)
+    if (root / BATCHES_DIR).is_dir():
+        return "CIFAR-10, torchvision's cifar-10-batches-py"
+    for name in CLASSES:
+        first = next((p for p in sorted((root / "train" / name).glob("*")) if p.suffix.lower() in IMAGE_SUFFIXES), None)
+        if first is not None:
+            kind = "JPEG" if first.suffix.lower() in (".jpg", ".jpeg") else first.suffix[1:].upper()
+            return f"CIFAR-10, {kind} class-folder copy"
+    return "CIFAR-10 (torchvision download)"
+
+
 def load(root: Path | str, train: bool, allow_download: bool = False) -> Split:
     """The train or test split from `root`: batches folder, class folders, or a download."""
     root = Path(root)

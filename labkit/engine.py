@@ -18,7 +18,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from labkit import progress
+from labkit import augment, progress
 from labkit.cifar10 import Split
 
 
@@ -37,8 +37,9 @@ class TrainConfig:
     milestones: tuple[int, ...] = ()            # lr drops, in epochs ("multistep") or steps ("multistep_iterations")
     gamma: float = 0.1                          # lr factor at each milestone
     label_smoothing: float = 0.0                # probability mass spread uniformly over the classes
-    augment: bool = True                        # per-image pad-and-crop + horizontal flip on training batches
-    padding: int = 4                            # pixels of zero padding for the random crop
+    augment: bool = True                        # augment training batches, drawn per image (below)
+    augmentation: str = "crop_flip"             # one of AUGMENTATIONS: pad-and-crop + flip, or handout 003's
+    padding: int = 4                            # pixels of zero padding for the random crop ("crop_flip")
     eval_batch_size: int = 1000                 # images per evaluation batch
     tta: bool = False                           # also report test accuracy with horizontal-flip TTA
     early_stopping_patience: int | None = None  # epochs without a better val accuracy before stopping; None: never
@@ -50,7 +51,8 @@ class TrainConfig:
     verbose: bool = True                        # print one line per epoch
 
     def __post_init__(self) -> None:
-        choices = {"optimizer": OPTIMIZERS, "schedule": SCHEDULES, "precision": PRECISIONS}
+        choices = {"optimizer": OPTIMIZERS, "schedule": SCHEDULES, "precision": PRECISIONS,
+                   "augmentation": AUGMENTATIONS}
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise ValueError(f"TrainConfig.{name} = {getattr(self, name)!r}; expected one of {allowed}")
@@ -58,6 +60,7 @@ class TrainConfig:
 
 
 OPTIMIZERS = ("sgd", "adam")
+AUGMENTATIONS = ("crop_flip", "rotate_affine_jitter")  # the latter: flip, rotation, shear + scale, colour jitter
 SCHEDULES = ("none", "multistep", "multistep_iterations", "cosine", "onecycle")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
@@ -131,6 +134,13 @@ def random_crop_flip(images: torch.Tensor, generator: torch.Generator, padding: 
     flip = torch.rand(b, generator=generator) < 0.5
     dy, dx, flip = (t.to(images.device, non_blocking=True) for t in (offsets[0], offsets[1], flip))
     return crop_flip(images, dy, dx, flip, padding)
+
+
+def augment_batch(images: torch.Tensor, config: TrainConfig, generator: torch.Generator) -> torch.Tensor:
+    """config.augmentation on a (B, C, H, W) uint8 batch, drawn per image: (B, C, H, W) uint8."""
+    if config.augmentation == "rotate_affine_jitter":
+        return augment.rotate_affine_jitter(images, generator)
+    return random_crop_flip(images, generator, config.padding)
 
 
 def normalize(images: torch.Tensor, mean: Sequence[float], std: Sequence[float],
@@ -331,7 +341,7 @@ def train_epoch(run: Run, data: DeviceSplit, config: TrainConfig, mean: Sequence
         index = index.to(device, non_blocking=True)
         images, labels = data.images[index], data.labels[index]
         if config.augment:
-            images = random_crop_flip(images, run.generator, config.padding)
+            images = augment_batch(images, config, run.generator)
         x = normalize(images, mean, std, config.channels_last)
         with autocast(device, precision):
             logits = run.model(x)
@@ -439,6 +449,13 @@ def save_checkpoint(run: Run, config: TrainConfig, path: Path | str, precision: 
     os.replace(temporary, path)
 
 
+def config_changes(saved: dict, config: TrainConfig) -> list[str]:
+    """The fields where `config` differs from a checkpoint's saved config (a field it lacks had its default)."""
+    defaults = asdict(TrainConfig())
+    return [key for key, value in asdict(config).items()
+            if key != "verbose" and saved.get(key, defaults[key]) != value]
+
+
 def saved_precision(path: Path | str) -> str | None:
     """The resolved precision a checkpoint's run started with (None: a checkpoint that does not say)."""
     return torch.load(path, map_location="cpu", weights_only=True).get("precision")
@@ -447,8 +464,7 @@ def saved_precision(path: Path | str) -> str | None:
 def load_checkpoint(run: Run, config: TrainConfig, path: Path | str, device: torch.device) -> None:
     """Restore `run` from a checkpoint written by save_checkpoint with the same config."""
     state = torch.load(path, map_location=device, weights_only=True)
-    saved = state["config"]
-    changed = [k for k, v in asdict(config).items() if k != "verbose" and saved.get(k) != v]
+    changed = config_changes(state["config"], config)
     if changed:
         raise ValueError(f"{path} was written with other settings ({', '.join(changed)}); "
                          f"resume with the same TrainConfig or start afresh (resume=False)")

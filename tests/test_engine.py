@@ -68,7 +68,7 @@ def splits(n: int = 300, seed: int = 0) -> tuple[Split, Split, Split]:
 
 def without_seconds(history: list[dict]) -> list[dict]:
     """History rows without their timings, which differ from run to run."""
-    return [{k: v for k, v in row.items() if k != "seconds"} for row in history]
+    return [{k: v for k, v in row.items() if k not in ("seconds", "load")} for row in history]
 
 
 def config(**overrides) -> engine.TrainConfig:
@@ -355,3 +355,15 @@ def test_resumed_run_keeps_the_precision_it_started_with(tmp_path, monkeypatch, 
     fresh = engine.train(tiny_net(), train, val, None, config(epochs=1, precision="auto", max_steps_per_epoch=2),
                          MEAN, STD, CPU, checkpoint_path=tmp_path / "other.ckpt")
     assert fresh.precision == "fp32"
+
+
+def test_handout_003_augmentation_trains_and_bad_names_fail():
+    """Does augmentation="rotate_affine_jitter" train on the engine, and does an unknown augmentation name fail?"""
+    train, val, _ = splits(100)
+    cfg = config(epochs=1, augmentation="rotate_affine_jitter", max_steps_per_epoch=2)
+    result = engine.train(tiny_net(), train, val, None, cfg, MEAN, STD, CPU)
+    assert math.isfinite(result.history[0]["train_loss"]) and result.config["augmentation"] == "rotate_affine_jitter"
+    batch = engine.to_device(train, CPU).images[:8]
+    assert not torch.equal(engine.augment_batch(batch, cfg, torch.Generator().manual_seed(0)), batch)
+    with pytest.raises(ValueError, match="augmentation"):
+        engine.TrainConfig(augmentation="autoaugment")

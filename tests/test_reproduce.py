@@ -139,6 +139,7 @@ def test_lab3_runs_as_written_and_scaled(course, data):
     scaled = reproduce.SETTINGS["lab3"]["scaled"].config()
     assert as_written.schedule == "multistep_iterations" and as_written.milestones == (32000, 48000)
     assert scaled.schedule == "multistep" and scaled.milestones == (25, 37)
+    assert as_written.augmentation == scaled.augmentation == "rotate_affine_jitter"  # the handout's, not crop + flip
     assert cli.main(["--root", str(course), "reproduce", "lab3", "--setting", "as-written", "--epochs", "1",
                      "--data", str(data), "--device", "cpu"]) == 0
     record = json.loads((course / "results" / "lab3" / "as-written-1ep.json").read_text())
@@ -180,3 +181,33 @@ def test_lab4_without_weights_says_where_to_put_them(course, fundus_data, capsys
     err = capsys.readouterr().err
     assert str(course / "checkpoints" / "resnet18-f37072fd.pth") in err
     assert "https://download.pytorch.org/models/resnet18-f37072fd.pth" in err and "downloads are off" in err
+
+
+def test_lab1_writes_both_instructor_checkpoints(course, data, capsys):
+    """Do lab 1's CPU settings (the default on a CPU) write checkpoints that load into the reference models, with a JSON each?"""
+    from autograder import golden
+    from labkit import train
+
+    assert cli.main(["--root", str(course), "reproduce", "lab1", "--epochs", "1", "--data", str(data),
+                     "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    assert "skipping resnet50-full (285 epochs, for a GPU)" in out and "skipping vgg16-full" in out
+    reference = golden.load_reference("lab1")
+    for stem, factory in (("resnet50-cpu-1ep", reference.ResNet50_layer4), ("vgg16-cpu-1ep", reference.vgg16)):
+        checkpoint = course / "checkpoints" / f"{stem}.ckpt"
+        train.load_checkpoint(factory(), checkpoint, torch.device("cpu"))
+        about = json.loads(checkpoint.with_suffix(".json").read_text())
+        record = json.loads((course / "results" / "lab1" / f"{stem}.json").read_text())
+        assert about["epochs"] == 1 and about["test_accuracy"] == record["test_accuracy"]
+        assert record["instructor_checkpoint"] == str(checkpoint) and record["data"]["val"] == 0
+        assert record["config"]["optimizer"] == "adam" and record["config"]["batch_size"] == 100
+        assert f'checkpoints.{stem.split("-")[0]} = "{stem}.ckpt"' in out
+    table = (course / "results" / "lab1" / "README.md").read_text()
+    assert "| resnet50-cpu-1ep |" in table and "| 82.51 |" in table and "| 86.43 |" in table
+
+
+def test_lab1_decays_every_20_epochs_at_any_length():
+    """Does main.py's lr ÷3 every 20 epochs hold at the full length and at a CPU length?"""
+    full = reproduce.SETTINGS["lab1"]["resnet50-full"].config()
+    assert full.milestones == tuple(range(20, 285, 20)) and abs(full.gamma - 1 / 3) < 1e-12 and full.lr == 1e-3
+    assert reproduce.SETTINGS["lab1"]["vgg16-cpu"].config(45).milestones == (20, 40)
