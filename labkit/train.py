@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import torch
@@ -78,7 +79,8 @@ def load_checkpoint(model: nn.Module, path: Path, device: torch.device) -> nn.Mo
     if not path.is_file():
         raise CheckpointMissing(
             f"instructor checkpoint {path} not found. Ask your instructor for {path.name} and put it in "
-            f"{path.parent} (or set LABKIT_CHECKPOINTS to the folder that has it).")
+            f"{path.parent} (or set LABKIT_CHECKPOINTS to the folder that has it); instructors make it with "
+            f"`course reproduce` and name it in course.toml.")
     state = torch.load(path, map_location=device, weights_only=True)
     try:
         model.load_state_dict(state)
@@ -86,3 +88,12 @@ def load_checkpoint(model: nn.Module, path: Path, device: torch.device) -> nn.Mo
         raise RuntimeError(f"{path} does not fit this model: {error}. It must be a state dict saved from "
                            f"the same architecture (course reproduce writes such checkpoints).") from None
     return model.to(device)
+
+
+def checkpoint_record(path: Path | str) -> dict | None:
+    """What made an instructor checkpoint: the JSON `course reproduce` writes beside it (None without one)."""
+    about = Path(path).with_suffix(".json")
+    try:
+        return json.loads(about.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
