@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from autograder import build, demo, export, feedback, grade, notebooks, publish, report, reproduce
+from autograder import build, demo, export, feedback, fundus_split, grade, notebooks, publish, report, reproduce
 from labkit import config
 
 
@@ -44,6 +44,15 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--output", type=Path, help="results folder (default results/ in the course folder)")
     r.add_argument("--fresh", action="store_true", help="start over, ignoring results/<lab>/<setting>.ckpt")
     r.add_argument("--image-size", type=int, help="lab 4: train on N x N images (default the handout's 512)")
+    fs = sub.add_parser("fundus-split", help="lab 4's data: a seeded train/test split, stratified by level, of a "
+                                             "downloaded fundus folder and its label CSV")
+    fs.add_argument("images", type=Path, help="folder of <name>.jpeg (e.g. the Kaggle download's train/)")
+    fs.add_argument("labels", type=Path, help="CSV with columns image,level (e.g. trainLabels.csv)")
+    fs.add_argument("--data", type=Path, help="data root to write fundus/ into (default: course.toml's)")
+    fs.add_argument("--test-fraction", type=float, default=0.2, help="share of each level for test (default 0.2)")
+    fs.add_argument("--seed", type=int, default=0)
+    fs.add_argument("--size", type=int, help="resize to N x N (never enlarges; default: keep the files as they are)")
+    fs.add_argument("--force", action="store_true", help="replace a split already there")
     return p
 
 
@@ -67,6 +76,10 @@ def run(args: argparse.Namespace) -> int:
         demo.run(course, args.dir.resolve())
     elif args.command == "publish":
         publish.publish(course, args.dir)
+    elif args.command == "fundus-split":
+        summary = fundus_split.split(args.images, args.labels, args.data or course.data_root, args.test_fraction,
+                                     args.seed, args.size, args.force)
+        print(fundus_split.describe(summary))
     elif args.command == "reproduce":
         for setting in args.setting or reproduce.default_settings(args.lab, args.device):
             reproduce.run(course, args.lab, setting, args.epochs, args.data, args.device, args.output, args.fresh,
@@ -79,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return run(args)
     except (config.ConfigError, build.BuildError, notebooks.NotebookError, publish.PublishError,
-            reproduce.ReproduceError, export.ReportError, FileNotFoundError) as error:
+            reproduce.ReproduceError, export.ReportError, fundus_split.SplitError, FileNotFoundError) as error:
         print(f"course: error: {error}", file=sys.stderr)
         return 2
 

@@ -275,7 +275,8 @@ def run(course: config.Course, lab_id: str, name: str, epochs: int | None = None
     if isinstance(setting, FundusSetting):
         from autograder import reproduce_fundus
 
-        return reproduce_fundus.run(course, lab_id, name, setting, epochs, image_size, data, device, output, echo)
+        return reproduce_fundus.run(course, lab_id, name, setting, epochs, image_size, data, device, output, echo,
+                                    fresh)
     if image_size is not None:
         raise ReproduceError(f"--image-size applies to lab 4's fundus images; {lab_id} trains on 32 x 32 CIFAR-10")
     train_config = setting.config(epochs)

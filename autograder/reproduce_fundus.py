@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from dataclasses import asdict
+import zlib
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader
 
 from autograder import golden
-from autograder.reproduce import (FundusSetting, ReproduceError, duration, kit_commit, paths, percent, pick_device,
-                                  write_table)
+from autograder.reproduce import (FundusSetting, ReproduceError, check_resumable, kit_commit, max_load, paths,
+                                  percent, pick_device, run_name, time_cell, write_table)
 from labkit import config, engine, fundus
 
 KAGGLE_TRAIN_IMAGES = 28_000  # the handout's training split of the Kaggle retinopathy images (about 28k)
+TINY_TRAIN_IMAGES = 1_000     # below this, a data set is a fixture: its figures say nothing about accuracy
 
 
 def data_folder(root: Path) -> Path:
@@ -50,39 +51,55 @@ def evaluation(reference, labels: np.ndarray, predictions: np.ndarray, train_lab
 
 
 def run(course: config.Course, lab_id: str, name: str, setting: FundusSetting, epochs: int | None,
-        image_size: int | None, data: Path | None, device: str, output: Path | None, echo=print) -> Path:
-    """Train one lab 4 setting on the fundus data at `data`; write its JSON, weights and the lab's table."""
+        image_size: int | None, data: Path | None, device: str, output: Path | None, echo=print,
+        fresh: bool = False) -> Path:
+    """Train one lab 4 setting on the fundus data at `data` (checkpointed per epoch, resumable); write its JSON,
+    weights and the lab's table."""
     if image_size is not None and image_size < 32:
         raise ReproduceError(f"--image-size must be at least 32, got {image_size}")
     epochs, size, where = epochs or setting.epochs, image_size or setting.image_size, pick_device(device)
+    stem = run_name(name, epochs, setting.epochs) + ("" if size == setting.image_size else f"-{size}px")
+    files = paths(course, lab_id, stem, output)
     reference = golden.load_reference(lab_id)
     folder = data_folder(Path(data) if data is not None else course.data_root)
     train_set = reference.RetinopathyDataset(folder, "train", size)
     test_set = reference.RetinopathyDataset(folder, "test", size)
     model = start_model(course, lab_id, setting)
-    workers = 2 if where.type == "cuda" else 0
-    train_loader = DataLoader(train_set, batch_size=setting.batch_size, shuffle=True, num_workers=workers)
-    test_loader = DataLoader(test_set, batch_size=2 * setting.batch_size, num_workers=workers)
+    config = fundus.train_config(epochs, setting.lr, setting.momentum, setting.weight_decay, setting.batch_size)
     echo(f"{lab_id} setting {name}: {setting.title}; {epochs} epoch(s) at {size} x {size} on {where}; "
          f"{len(train_set):,} train / {len(test_set):,} test images from {folder}")
+    if fresh and files["checkpoint"].is_file():
+        echo(f"--fresh: starting over; {files['checkpoint']} is overwritten after the first epoch")
+    elif files["checkpoint"].is_file():
+        check_resumable(files["checkpoint"], files["data"], fundus_identity(folder, train_set, test_set), config)
+        echo(f"resuming {files['checkpoint']} (the epochs it holds are not trained again)")
+    engine.atomic_write_text(files["data"], json.dumps(fundus_identity(folder, train_set, test_set), indent=2))
     started = datetime.now(timezone.utc)
-    history = fundus.fit(model, train_loader, test_loader, epochs, where, setting.lr, setting.momentum,
-                         setting.weight_decay)
-    seconds = (datetime.now(timezone.utc) - started).total_seconds()
-    labels, predictions = fundus.predict(model, test_loader, where)
-    files = paths(course, lab_id, name, output)
+    train_data, test_data = fundus.in_memory(train_set), fundus.in_memory(test_set)
+    try:
+        result = engine.train(model, train_data, test_data, None, config, fundus.UNIT_MEAN, fundus.UNIT_STD, where,
+                              checkpoint_path=files["checkpoint"], resume=not fresh, data_device="cpu",
+                              on_epoch=fundus.epoch_report(epochs))
+    except KeyboardInterrupt:
+        echo(f"interrupted: {files['checkpoint']} holds the last finished epoch; the same command continues")
+        raise
+    labels, predictions = fundus.predict(model, test_data, where, result.precision)
+    history = [fundus.handout_row(row) for row in result.history]
     record = {
-        "lab": lab_id, "setting": name, "title": setting.title, "description": setting.description,
-        "parameters": sum(p.numel() for p in model.parameters()), "epochs": epochs, "image_size": size,
-        "best_test_accuracy": max(row["test_accuracy"] for row in history),
+        "lab": lab_id, "setting": name, "run": stem, "title": setting.title, "description": setting.description,
+        "parameters": sum(p.numel() for p in model.parameters()), "epochs": epochs, "setting_epochs": setting.epochs,
+        "image_size": size, "best_test_accuracy": max(row["test_accuracy"] for row in history),
         **evaluation(reference, labels, predictions, train_set.label),
-        "training_seconds": seconds, "device": str(where), "hardware": engine.describe_hardware(where),
+        "training_seconds": result.seconds, "device": str(where), "precision": result.precision,
+        "max_load": max_load(result.history), "cores": engine.cpu_cores(),
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(), "hardware": engine.describe_hardware(where),
         "torch": torch.__version__, "commit": kit_commit(), "date": started.isoformat(timespec="seconds"),
-        "data": {"path": str(folder.resolve()), "train_images": len(train_set), "test_images": len(test_set),
-                 "train_levels": fundus.class_counts(train_set.label).tolist()},
-        "handout_accuracy": setting.handout, "setting_fields": asdict(setting), "history": history,
+        "data": {**fundus_identity(folder, train_set, test_set),
+                 "train_levels": fundus.class_counts(train_set.label).tolist(),
+                 "test_levels": fundus.class_counts(test_set.label).tolist()},
+        "handout_accuracy": setting.handout, "setting_fields": dataclasses.asdict(setting),
+        "config": dataclasses.asdict(config), "history": history,
     }
-    files["json"].parent.mkdir(parents=True, exist_ok=True)
     engine.atomic_write_text(files["json"], json.dumps(record, indent=2))
     torch.save({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, files["weights"])
     write_table(lab_id, files["table"].parent, echo)
@@ -92,23 +109,37 @@ def run(course: config.Course, lab_id: str, name: str, setting: FundusSetting, e
     return files["json"]
 
 
+def fundus_identity(folder: Path, train_set, test_set) -> dict:
+    """Where the fundus images came from, how many, and a fingerprint of the split's names and levels."""
+    names = "\n".join(f"{n},{level}" for n, level in zip(train_set.img_name + test_set.img_name,
+                                                         train_set.label + test_set.label))
+    return {"source": "fundus photographs (CSV + JPEG folder)", "path": str(folder.resolve()),
+            "train_images": len(train_set), "test_images": len(test_set),
+            "fingerprint": f"{zlib.crc32(names.encode()):08x}"}
+
+
 def table(lab_id: str, records: list[dict]) -> str:
     """Lab 4's Markdown table: accuracy beside balanced accuracy, the majority baseline and the handout."""
     lines = [f"# {lab_id}: pretrained versus scratch, retrained with `course reproduce`", "",
              "Accuracy alone flatters a model on this data (about 73 % of the images are level 0): balanced "
              "accuracy and the majority-class baseline stand beside it.", ""]
-    small = [r["setting"] for r in records if r["data"]["train_images"] < KAGGLE_TRAIN_IMAGES]
-    if small:
-        lines += [f"**Small data set:** {', '.join(small)} trained on fewer than {KAGGLE_TRAIN_IMAGES:,} images; their "
+    tiny = [r.get("run", r["setting"]) for r in records if r["data"]["train_images"] < TINY_TRAIN_IMAGES]
+    subset = [r.get("run", r["setting"]) for r in records
+              if TINY_TRAIN_IMAGES <= r["data"]["train_images"] < KAGGLE_TRAIN_IMAGES]
+    if tiny:
+        lines += [f"**Small data set:** {', '.join(tiny)} trained on fewer than {TINY_TRAIN_IMAGES:,} images; their "
                   "figures say nothing about accuracy.", ""]
+    if subset:
+        lines += [f"**Subset:** {', '.join(subset)} trained on fewer images than the handout's ~{KAGGLE_TRAIN_IMAGES:,} "
+                  "(the training images column); compare with the handout accordingly.", ""]
     lines += ["| setting | epochs | image size | best test accuracy (%) | final test accuracy (%) | balanced accuracy "
               "(%) | majority baseline (%) | handout (%) | time | hardware | training images |", "|" + " --- |" * 11]
     for r in records:
         lines.append(
-            f"| {r['setting']} | {r['epochs']} | {r['image_size']} | {percent(r['best_test_accuracy'])} | "
+            f"| {r.get('run', r['setting'])} | {r['epochs']} | {r['image_size']} | {percent(r['best_test_accuracy'])} | "
             f"{percent(r['test_accuracy'])} | {percent(r['balanced_accuracy'])} | {percent(r['majority_baseline'])} | "
-            f"{percent(r['handout_accuracy'])} | {duration(r['training_seconds'])} | {r['hardware']}, {r['device']} | "
-            f"{r['data']['train_images']:,} |")
+            f"{percent(r['handout_accuracy'])} | {time_cell(r)} | {r['hardware']}, {r['device']} "
+            f"{r.get('precision', '')} | {r['data']['train_images']:,} |")
     lines += ["", "Handout: the best test accuracy per run of handout 004 (— where it gives none). The JSON of each "
               "setting beside this file holds its per-epoch history, confusion matrix and per-level recall."]
     return "\n".join(lines) + "\n"

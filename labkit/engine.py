@@ -11,7 +11,7 @@ import platform
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -338,8 +338,9 @@ def train_epoch(run: Run, data: DeviceSplit, config: TrainConfig, mean: Sequence
     seen = 0
     bar = progress.bar(batches, desc=description, leave=False)
     for step, index in enumerate(bar):
-        index = index.to(device, non_blocking=True)
-        images, labels = data.images[index], data.labels[index]
+        index = index.to(data.images.device, non_blocking=True)
+        images = data.images[index].to(device, non_blocking=True)  # no copy where the data lives on `device`
+        labels = data.labels[index].to(device, non_blocking=True)
         if config.augment:
             images = augment_batch(images, config, run.generator)
         x = normalize(images, mean, std, config.channels_last)
@@ -372,8 +373,8 @@ def evaluate(model: nn.Module, data: DeviceSplit, mean: Sequence[float], std: Se
     model.eval()
     loss_sum, correct, correct_tta = 0.0, 0, 0
     for start in range(0, len(data), batch_size):
-        images = data.images[start:start + batch_size]
-        labels = data.labels[start:start + batch_size]
+        images = data.images[start:start + batch_size].to(device, non_blocking=True)
+        labels = data.labels[start:start + batch_size].to(device, non_blocking=True)
         x = normalize(images, mean, std, channels_last)
         with autocast(device, precision):
             logits = model(x).float()
@@ -387,6 +388,20 @@ def evaluate(model: nn.Module, data: DeviceSplit, mean: Sequence[float], std: Se
     result = {"loss": loss_sum / n, "accuracy": 100.0 * correct / n}
     result["accuracy_tta"] = 100.0 * correct_tta / n if tta else None
     return result
+
+
+@torch.no_grad()
+def predict(model: nn.Module, data: DeviceSplit, mean: Sequence[float], std: Sequence[float],
+            device: torch.device, precision: str = "fp32", batch_size: int = 1000,
+            channels_last: bool = True) -> torch.Tensor:
+    """The class `model` predicts for each image of `data` (images (N, 3, H, W) uint8): (N,) int64 on the CPU."""
+    model.eval()
+    predicted = []
+    for start in range(0, len(data), batch_size):
+        x = normalize(data.images[start:start + batch_size].to(device), mean, std, channels_last)
+        with autocast(device, precision):
+            predicted.append(model(x).argmax(1).cpu())
+    return torch.cat(predicted) if predicted else torch.zeros(0, dtype=torch.int64)
 
 
 def update_best(run: Run, epoch: int, val_accuracy: float | None) -> None:
@@ -509,16 +524,21 @@ def epochs_to_run(run: Run, config: TrainConfig) -> Iterator[int]:
 def train(model: nn.Module, train_split: Split, val_split: Split | None, test_split: Split | None,
           config: TrainConfig, mean: Sequence[float], std: Sequence[float],
           device: torch.device | str | None = None, checkpoint_path: Path | str | None = None,
-          resume: bool = False, history_path: Path | str | None = None) -> Result:
+          resume: bool = False, history_path: Path | str | None = None,
+          data_device: torch.device | str | None = None,
+          on_epoch: Callable[[dict], None] | None = None) -> Result:
     """Train `model` on `train_split` (images (N, 32, 32, 3) uint8), validate every epoch, test once.
 
     mean, std: per-channel normalisation in [0, 1] units. With checkpoint_path, the run is saved
-    every epoch; with resume=True it continues from that checkpoint when it exists.
+    every epoch; with resume=True it continues from that checkpoint when it exists. data_device
+    (default: `device`) is where the uint8 images stay; batches move to `device` as they are used.
+    on_epoch(row) is called with each epoch's history row once it is recorded.
     """
     device = torch.device(device) if device is not None else default_device()
+    data_device = torch.device(data_device) if data_device is not None else device
     precision = run_precision(config, device, checkpoint_path if resume else None)
-    data = to_device(train_split, device)
-    val = to_device(val_split, device) if val_split is not None else None
+    data = to_device(train_split, data_device)
+    val = to_device(val_split, data_device) if val_split is not None else None
     steps = steps_per_epoch(len(data), config.batch_size, config.max_steps_per_epoch)
     run = start_run(model, config, device, steps, precision)
     if resume and checkpoint_path is not None and Path(checkpoint_path).is_file():
@@ -542,25 +562,29 @@ def train(model: nn.Module, train_split: Split, val_split: Split | None, test_sp
         run.stopped_early = should_stop(run, epoch, config.early_stopping_patience)
         if config.verbose:
             print(epoch_line(row, config.epochs) + ("  (early stop)" if run.stopped_early else ""))
+        if on_epoch is not None:
+            on_epoch(row)
         if checkpoint_path is not None:
             save_checkpoint(run, config, checkpoint_path, precision)
         if run.stopped_early:
             break
     if config.restore_best and run.best_state is not None:
         run.model.load_state_dict(run.best_state)
-    result = finish(run, test_split, config, mean, std, device, precision, eval_args)
+    result = finish(run, test_split, config, mean, std, device, precision, eval_args, data_device)
     if history_path is not None:
         result.save(history_path)
     return result
 
 
 def finish(run: Run, test_split: Split | None, config: TrainConfig, mean: Sequence[float],
-           std: Sequence[float], device: torch.device, precision: str, eval_args: dict) -> Result:
+           std: Sequence[float], device: torch.device, precision: str, eval_args: dict,
+           data_device: torch.device | None = None) -> Result:
     """Test the final (or best) weights and assemble the Result."""
     start = time.perf_counter()
     scores = None
     if test_split is not None:
-        scores = evaluate(run.model, to_device(test_split, device), mean, std, tta=config.tta, **eval_args)
+        test = to_device(test_split, data_device or device)
+        scores = evaluate(run.model, test, mean, std, tta=config.tta, **eval_args)
     seconds = sum(row["seconds"] for row in run.history) + time.perf_counter() - start
     return Result(history=copy.deepcopy(run.history), best_epoch=run.best_epoch,
                   best_val_accuracy=run.best_val_accuracy,

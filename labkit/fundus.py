@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 from torch import nn
-from torch.utils.data import DataLoader
+from torch.utils.data import Dataset
 
-from labkit import progress, train
+from labkit import engine, progress
+from labkit.cifar10 import Split
 
 FOLDER = "fundus"        # under the data root: images/<name>.jpeg, train.csv, test.csv
 IMAGES = "images"
@@ -137,35 +139,91 @@ def load_pretrained(model: nn.Module, state: dict[str, torch.Tensor]) -> nn.Modu
 
 
 # ---------------------------------------------------------------------------------------------
-# Training and evaluation
+# Training and evaluation: the images decoded once through the lab's Dataset, trained with labkit.engine
+
+UNIT_MEAN, UNIT_STD = (0.0, 0.0, 0.0), (1.0, 1.0, 1.0)  # the handout feeds [0, 1] pixels, unnormalised
 
 
-def fit(model: nn.Module, train_loader: DataLoader, test_loader: DataLoader, epochs: int, device: torch.device,
-        lr: float = 1e-3, momentum: float = 0.9, weight_decay: float = 5e-4,
-        history_path: Path | str | None = None) -> list[dict]:
-    """The handout's training: SGD(lr, momentum, weight decay); train and test accuracy (%) per epoch."""
-    model.to(device)
-    optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
+def in_memory(dataset: Dataset) -> Split:
+    """Every item of `dataset` ((3, S, S) float in [0, 1], level) decoded once: images (N, S, S, 3) uint8, levels (N,)."""
+    first, _ = dataset[0] if len(dataset) else (torch.zeros(3, 1, 1), 0)
+    needed = len(dataset) * first.numel()
+    available = _available_memory()
+    if available is not None and needed > available // 2:
+        raise MemoryError(f"{len(dataset):,} images of {tuple(first.shape)} need {needed / 2**30:.1f} GiB decoded, "
+                          f"more than half of the {available / 2**30:.1f} GiB free: use a smaller image size")
+    images = np.empty((len(dataset), first.shape[1], first.shape[2], 3), dtype=np.uint8)
+    labels = np.empty(len(dataset), dtype=np.int64)
+    for i in progress.bar(range(len(dataset)), desc="decoding", leave=False):
+        image, label = dataset[i]
+        images[i] = (image * 255).round().clamp(0, 255).to(torch.uint8).permute(1, 2, 0).numpy()
+        labels[i] = int(label)
+    return Split(images, labels)
+
+
+def _available_memory() -> int | None:
+    """Bytes of memory free now (Linux), None where the OS does not say."""
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def train_config(epochs: int, lr: float = 1e-3, momentum: float = 0.9, weight_decay: float = 5e-4,
+                 batch_size: int = 8, precision: str = "auto", seed: int = 0) -> engine.TrainConfig:
+    """The handout's training (SGD, constant lr, no augmentation) as an engine config; the last epoch's weights kept."""
+    return engine.TrainConfig(epochs=epochs, batch_size=batch_size, optimizer="sgd", lr=lr, momentum=momentum,
+                              weight_decay=weight_decay, schedule="none", augment=False,
+                              eval_batch_size=max(2 * batch_size, 32), restore_best=False, precision=precision,
+                              seed=seed, verbose=False)
+
+
+def as_split(data: Dataset | Split) -> Split:
+    """`data` decoded into memory (a Split passes through)."""
+    return data if isinstance(data, Split) else in_memory(data)
+
+
+def fit(model: nn.Module, train_data: Dataset | Split, test_data: Dataset | Split, epochs: int,
+        device: torch.device, lr: float = 1e-3, momentum: float = 0.9, weight_decay: float = 5e-4,
+        history_path: Path | str | None = None, batch_size: int = 8,
+        checkpoint_path: Path | str | None = None) -> list[dict]:
+    """The handout's training on the engine: train and test accuracy (%) per epoch, resumable from checkpoint_path.
+
+    train_data, test_data: the lab's Dataset (decoded once here) or a Split from in_memory.
+    """
+    config = train_config(epochs, lr, momentum, weight_decay, batch_size)
+    result = engine.train(model, as_split(train_data), as_split(test_data), None, config, UNIT_MEAN, UNIT_STD, device,
+                          checkpoint_path=checkpoint_path, resume=checkpoint_path is not None,
+                          on_epoch=epoch_report(epochs, history_path),
+                          data_device="cpu")  # batches of a few large images move to the GPU as they are used
+    return [handout_row(row) for row in result.history]
+
+
+def epoch_report(epochs: int, history_path: Path | str | None = None):
+    """An engine on_epoch callback: one line per epoch in the handout's terms, the history so far as JSON."""
     history = []
-    for epoch in progress.bar(range(1, epochs + 1), desc="epochs"):
-        loss, train_accuracy = train.train_epoch(model, train_loader, optimizer, device, f"epoch {epoch}/{epochs}")
-        test_accuracy = train.evaluate(model, test_loader, device)
-        history.append({"epoch": epoch, "loss": loss, "train_accuracy": train_accuracy,
-                        "test_accuracy": test_accuracy})
-        print(f"epoch {epoch}/{epochs}: loss {loss:.4f}, train accuracy {train_accuracy:.2f} %, "
-              f"test accuracy {test_accuracy:.2f} %")
+
+    def report(row: dict) -> None:
+        history.append(handout_row(row))
+        print(f"epoch {row['epoch']}/{epochs}: loss {row['train_loss']:.4f}, train accuracy "
+              f"{row['train_accuracy']:.2f} %, test accuracy {row['val_accuracy']:.2f} %  ({row['seconds']:.0f} s)")
         if history_path is not None:
-            Path(history_path).parent.mkdir(parents=True, exist_ok=True)
-            Path(history_path).write_text(json.dumps(history, indent=2), encoding="utf-8")
-    return history
+            engine.atomic_write_text(Path(history_path), json.dumps(history, indent=2))
+
+    return report
 
 
-@torch.no_grad()
-def predict(model: nn.Module, loader: DataLoader, device: torch.device) -> tuple[np.ndarray, np.ndarray]:
-    """(true labels (N,), predicted labels (N,)) of `model` on `loader`."""
-    model.to(device).eval()
-    labels, predictions = [], []
-    for images, targets in progress.bar(loader, desc="predict", leave=False):
-        predictions.append(model(images.to(device)).argmax(dim=1).cpu())
-        labels.append(torch.as_tensor(targets))
-    return torch.cat(labels).numpy(), torch.cat(predictions).numpy()
+def handout_row(row: dict) -> dict:
+    """An engine history row in the handout's terms (its validation set is the test set)."""
+    return {"epoch": row["epoch"], "loss": row["train_loss"], "train_accuracy": row["train_accuracy"],
+            "test_accuracy": row["val_accuracy"], "seconds": row["seconds"]}
+
+
+def predict(model: nn.Module, data: Dataset | Split, device: torch.device,
+            precision: str = "auto") -> tuple[np.ndarray, np.ndarray]:
+    """(true levels (N,), predicted levels (N,)) of `model` on `data` (a Dataset or a Split)."""
+    split = as_split(data)
+    resolved = engine.resolve_precision(precision, device)
+    predicted = engine.predict(model.to(device), engine.to_device(split, "cpu"), UNIT_MEAN, UNIT_STD, device,
+                               resolved, batch_size=32)
+    return np.asarray(split.labels), predicted.numpy()

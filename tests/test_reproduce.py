@@ -158,7 +158,7 @@ def test_lab4_trains_the_four_configurations(course, fundus_data, capsys):
     assert cli.main(["--root", str(course), "reproduce", "lab4", "--data", str(fundus_data), "--epochs", "1",
                      "--image-size", "32", "--device", "cpu"]) == 0
     folder = course / "results" / "lab4"
-    records = {name: json.loads((folder / f"{name}.json").read_text()) for name in reproduce.SETTINGS["lab4"]}
+    records = {name: json.loads((folder / f"{name}-1ep-32px.json").read_text()) for name in reproduce.SETTINGS["lab4"]}
     assert set(records) == {"resnet18-pretrained", "resnet18-scratch", "resnet50-pretrained", "resnet50-scratch"}
     test_levels = [int(line.split(",")[1]) for line in (fundus_data / "test.csv").read_text().split()[1:]]
     for record in records.values():
@@ -168,7 +168,7 @@ def test_lab4_trains_the_four_configurations(course, fundus_data, capsys):
     assert records["resnet18-scratch"]["parameters"] == 11_179_077
     assert records["resnet50-pretrained"]["parameters"] == 23_518_277
     table = (folder / "README.md").read_text()
-    assert "| resnet18-pretrained | 1 | 32 |" in table and "| 78.31 |" in table and "| 73.36 |" in table
+    assert "| resnet18-pretrained-1ep-32px | 1 | 32 |" in table and "| 78.31 |" in table and "| 73.36 |" in table
     assert "majority baseline" in table and "Small data set" in table
 
 
@@ -211,3 +211,18 @@ def test_lab1_decays_every_20_epochs_at_any_length():
     full = reproduce.SETTINGS["lab1"]["resnet50-full"].config()
     assert full.milestones == tuple(range(20, 285, 20)) and abs(full.gamma - 1 / 3) < 1e-12 and full.lr == 1e-3
     assert reproduce.SETTINGS["lab1"]["vgg16-cpu"].config(45).milestones == (20, 40)
+
+
+def test_lab4_run_resumes_from_its_epoch_checkpoint(course, fundus_data, capsys):
+    """Does a lab 4 run checkpoint every epoch, and does the same command continue it instead of training again?"""
+    command = ["--root", str(course), "reproduce", "lab4", "--setting", "resnet18-scratch", "--data", str(fundus_data),
+               "--epochs", "2", "--image-size", "32", "--device", "cpu"]
+    assert cli.main(command) == 0
+    checkpoint = course / "results" / "lab4" / "resnet18-scratch-2ep-32px.ckpt"
+    assert len(torch.load(checkpoint, weights_only=True)["history"]) == 2
+    first = json.loads(checkpoint.with_suffix(".json").read_text())
+    assert "epoch 2/2: loss" in capsys.readouterr().out
+    assert cli.main(command) == 0
+    out = capsys.readouterr().out
+    assert f"resuming {checkpoint}" in out and "epoch 1/2: loss" not in out
+    assert json.loads(checkpoint.with_suffix(".json").read_text())["history"] == first["history"]
