@@ -44,6 +44,9 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--output", type=Path, help="results folder (default results/ in the course folder)")
     r.add_argument("--fresh", action="store_true", help="start over, ignoring results/<lab>/<setting>.ckpt")
     r.add_argument("--image-size", type=int, help="lab 4: train on N x N images (default the handout's 512)")
+    res = sub.add_parser("results", help="rewrite results/<lab>/README.md and the README's summary from the "
+                                          "results' JSON (what `course reproduce` does after each run)")
+    res.add_argument("--output", type=Path, help="results folder (default results/ in the course folder)")
     fs = sub.add_parser("fundus-split", help="lab 4's data: a seeded train/test split, stratified by level, of a "
                                              "downloaded fundus folder and its label CSV")
     fs.add_argument("images", type=Path, help="folder of <name>.jpeg (e.g. the Kaggle download's train/)")
@@ -76,6 +79,11 @@ def run(args: argparse.Namespace) -> int:
         demo.run(course, args.dir.resolve())
     elif args.command == "publish":
         publish.publish(course, args.dir)
+    elif args.command == "results":
+        folder = args.output or course.root / "results"
+        for lab_id in reproduce.SETTINGS:
+            if (folder / lab_id).is_dir():
+                print(f"{lab_id}: {reproduce.write_table(lab_id, folder / lab_id)}")
     elif args.command == "fundus-split":
         summary = fundus_split.split(args.images, args.labels, args.data or course.data_root, args.test_fraction,
                                      args.seed, args.size, args.force)

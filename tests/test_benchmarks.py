@@ -32,3 +32,22 @@ def test_grading_benchmark_times_every_run_and_compares_scores(tmp_path, capsys)
     assert all(float(seconds) > 0 for row in rows.values() for seconds in row)
     assert "ratios to 1 worker idle:" in out and "same scores in every run: yes" in out
     assert not course.exists()
+
+
+def test_augmentation_benchmark_times_the_three_ways(capsys):
+    """Does the augmentation benchmark time the batch op, torchvision per image and crop + flip, with ratios?"""
+    load("augmentation.py").main(["--batch", "8", "--repeats", "1"])
+    rows = [line for line in capsys.readouterr().out.splitlines() if "ms/batch" in line]
+    assert [row.split("  ")[0].strip() for row in rows] == ["labkit.augment (batch)", "torchvision v2 (per image)",
+                                                           "engine crop + flip (batch)"]
+    assert all(float(row.split("ms/batch")[0].split()[-1]) > 0 for row in rows)
+
+
+def test_fundus_benchmark_compares_both_loops(capsys):
+    """Does the lab 4 benchmark run both loops on a fixture and print images/second and a ratio?"""
+    load("fundus.py").main(["--size", "32", "--steps", "2", "--warmup", "1"])
+    out = capsys.readouterr().out
+    per_image = next(line for line in out.splitlines() if line.startswith("per image:"))
+    fast = next(line for line in out.splitlines() if line.startswith("engine:"))
+    assert float(per_image.split()[2]) > 0 and float(fast.split()[1]) > 0 and fast.rstrip().endswith("x")
+    assert "decoding them once took" in out
