@@ -48,18 +48,25 @@ class TrainConfig:
     channels_last: bool = True                  # NHWC memory format for the model and its inputs
     seed: int = 0                               # seeds shuffling, augmentation and torch's global RNG
     max_steps_per_epoch: int | None = None      # optimizer steps per epoch at most (smoke runs); None: all
+    pipeline: str = "engine"                    # "engine": uint8 tensors on the device; "handout": the handouts'
+                                                # PIL transforms per sample in a DataLoader (fp32, NCHW; a peer)
     verbose: bool = True                        # print one line per epoch
 
     def __post_init__(self) -> None:
         choices = {"optimizer": OPTIMIZERS, "schedule": SCHEDULES, "precision": PRECISIONS,
-                   "augmentation": AUGMENTATIONS}
+                   "augmentation": AUGMENTATIONS, "pipeline": PIPELINES}
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise ValueError(f"TrainConfig.{name} = {getattr(self, name)!r}; expected one of {allowed}")
         object.__setattr__(self, "milestones", tuple(int(m) for m in self.milestones))
+        if self.pipeline == "handout" and (self.precision != "fp32" or self.channels_last
+                                           or self.augmentation != "crop_flip"):
+            raise ValueError("TrainConfig.pipeline = 'handout' is the handouts' loop: fp32, channels_last=False, "
+                             "crop_flip augmentation")
 
 
 OPTIMIZERS = ("sgd", "adam")
+PIPELINES = ("engine", "handout")
 AUGMENTATIONS = ("crop_flip", "rotate_affine_jitter")  # the latter: flip, rotation, shear + scale, colour jitter
 SCHEDULES = ("none", "multistep", "multistep_iterations", "cosine", "onecycle")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
@@ -326,24 +333,48 @@ class Run:
     stopped_early: bool = False
 
 
-def train_epoch(run: Run, data: DeviceSplit, config: TrainConfig, mean: Sequence[float],
-                std: Sequence[float], device: torch.device, precision: str,
-                description: str = "train") -> tuple[float, float]:
-    """One pass over `data` (images (N, 3, 32, 32) uint8); returns mean loss and accuracy (%)."""
-    run.model.train()
-    criterion = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
-    batches = batch_order(len(data), config.batch_size, run.generator)[:config.max_steps_per_epoch]
-    loss_sum = torch.zeros((), device=device)
-    correct = torch.zeros((), dtype=torch.int64, device=device)
-    seen = 0
-    bar = progress.bar(batches, desc=description, leave=False)
-    for step, index in enumerate(bar):
+def tensor_batches(run: Run, data: DeviceSplit, batches: list[torch.Tensor], config: TrainConfig,
+                   mean: Sequence[float], std: Sequence[float],
+                   device: torch.device) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """The engine's data path: (x (B, 3, H, W) normalised float, labels (B,)) per index batch, augmented as tensors."""
+    for index in batches:
         index = index.to(data.images.device, non_blocking=True)
         images = data.images[index].to(device, non_blocking=True)  # no copy where the data lives on `device`
         labels = data.labels[index].to(device, non_blocking=True)
         if config.augment:
             images = augment_batch(images, config, run.generator)
-        x = normalize(images, mean, std, config.channels_last)
+        yield normalize(images, mean, std, config.channels_last), labels
+
+
+def handout_batches(split: Split, batches: list[torch.Tensor], config: TrainConfig, mean: Sequence[float],
+                    std: Sequence[float], device: torch.device) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """The handouts' data path, same batches: PIL images through per-sample transforms in a DataLoader."""
+    from torch.utils.data import DataLoader
+
+    from labkit import cifar10
+
+    dataset = cifar10.CIFAR10(split, cifar10.handout_transform(config.augment, mean, std))
+    loader = DataLoader(dataset, batch_sampler=[index.tolist() for index in batches], num_workers=0)
+    for x, labels in loader:
+        yield x.to(device, non_blocking=True), labels.to(device, non_blocking=True)
+
+
+def train_epoch(run: Run, data: DeviceSplit | Split, config: TrainConfig, mean: Sequence[float],
+                std: Sequence[float], device: torch.device, precision: str,
+                description: str = "train") -> tuple[float, float]:
+    """One pass over `data` (a DeviceSplit; a Split for the "handout" pipeline); returns mean loss and accuracy (%)."""
+    run.model.train()
+    criterion = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
+    batches = batch_order(len(data), config.batch_size, run.generator)[:config.max_steps_per_epoch]
+    if config.pipeline == "handout":
+        stream = handout_batches(data, batches, config, mean, std, device)
+    else:
+        stream = tensor_batches(run, data, batches, config, mean, std, device)
+    loss_sum = torch.zeros((), device=device)
+    correct = torch.zeros((), dtype=torch.int64, device=device)
+    seen = 0
+    bar = progress.bar(stream, desc=description, leave=False, total=len(batches))
+    for step, (x, labels) in enumerate(bar):
         with autocast(device, precision):
             logits = run.model(x)
             loss = criterion(logits, labels)
@@ -537,7 +568,7 @@ def train(model: nn.Module, train_split: Split, val_split: Split | None, test_sp
     device = torch.device(device) if device is not None else default_device()
     data_device = torch.device(data_device) if data_device is not None else device
     precision = run_precision(config, device, checkpoint_path if resume else None)
-    data = to_device(train_split, data_device)
+    data = train_split if config.pipeline == "handout" else to_device(train_split, data_device)
     val = to_device(val_split, data_device) if val_split is not None else None
     steps = steps_per_epoch(len(data), config.batch_size, config.max_steps_per_epoch)
     run = start_run(model, config, device, steps, precision)

@@ -367,3 +367,17 @@ def test_handout_003_augmentation_trains_and_bad_names_fail():
     assert not torch.equal(engine.augment_batch(batch, cfg, torch.Generator().manual_seed(0)), batch)
     with pytest.raises(ValueError, match="augmentation"):
         engine.TrainConfig(augmentation="autoaugment")
+
+
+def test_handout_pipeline_feeds_the_same_batches_through_pil():
+    """Does pipeline="handout" (PIL per sample, DataLoader) give the model the engine's batches, within float rounding?"""
+    train, _, _ = splits(50)
+    engine_model, handout_model = Recorder(), Recorder()
+    common = dict(epochs=1, augment=False, batch_size=20, channels_last=False)
+    engine.train(engine_model, train, None, None, config(**common), MEAN, STD, CPU)
+    engine.train(handout_model, train, None, None, config(**common, pipeline="handout"), MEAN, STD, CPU)
+    assert [len(x) for x in handout_model.inputs] == [len(x) for x in engine_model.inputs] == [20, 10]
+    for ours, theirs in zip(engine_model.inputs, handout_model.inputs):
+        assert torch.allclose(ours, theirs, atol=1e-5)
+    with pytest.raises(ValueError, match="handouts' loop"):
+        engine.TrainConfig(pipeline="handout", precision="bf16", channels_last=False)

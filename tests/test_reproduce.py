@@ -4,6 +4,7 @@ import _thread
 import json
 import shutil
 import threading
+from dataclasses import asdict
 
 import pytest
 import torch
@@ -123,7 +124,9 @@ def test_every_setting_builds_its_config():
     assert reproduce.SETTINGS["lab2"]["2"].config(200).milestones == (100, 150)
     assert reproduce.SETTINGS["lab2"]["2"].config(20).milestones == (10, 15)
     quick = reproduce.SETTINGS["lab2"]["quick"].config()
-    assert quick.schedule == "onecycle" and quick.tta and quick.epochs <= 20
+    assert quick.schedule == "onecycle" and quick.tta and reproduce.SETTINGS["lab2"]["quick"].val_fraction == 0
+    peer = reproduce.SETTINGS["lab2"]["quick-handout"].config()
+    assert peer.pipeline == "handout" and {**asdict(peer), "pipeline": "engine", "precision": "auto", "channels_last": True, "epochs": quick.epochs} == asdict(quick)
 
 
 def test_commit_is_unknown_outside_git(tmp_path, monkeypatch):
