@@ -107,3 +107,35 @@ def test_missing_weights_without_download_say_where(tmp_path):
     message = str(error.value)
     assert str(tmp_path / "resnet50-0676ba61.pth") in message and fundus.WEIGHT_URLS["resnet50"] in message
     assert "LABKIT_CHECKPOINTS" in message
+
+
+def test_decoded_once_equals_what_the_dataset_gives(root):
+    """Does in_memory hold, as uint8, exactly the [0, 1] tensors and levels the lab's Dataset returns?"""
+    from autograder import golden
+
+    dataset = golden.load_reference("lab4").RetinopathyDataset(root, "train", 32)
+    split = fundus.in_memory(dataset)
+    assert split.images.shape == (40, 32, 32, 3) and split.images.dtype == np.uint8
+    for i in (0, 17, 39):
+        image, level = dataset[i]
+        assert torch.equal(torch.from_numpy(split.images[i]).permute(2, 0, 1).float() / 255, image)
+        assert split.labels[i] == level
+
+
+def test_fit_trains_on_the_engine_and_resumes(root, tmp_path, capsys):
+    """Does fit give the handout's per-epoch rows, checkpoint each epoch, and predict one level per test image?"""
+    from autograder import golden
+
+    reference = golden.load_reference("lab4")
+    train_set, test_set = (reference.RetinopathyDataset(root, split, 32) for split in ("train", "test"))
+    torch.manual_seed(0)
+    model = reference.resnet18()
+    history = fundus.fit(model, train_set, test_set, 2, torch.device("cpu"), batch_size=8,
+                         history_path=tmp_path / "history.json", checkpoint_path=tmp_path / "run.ckpt")
+    assert [set(row) for row in history] == [{"epoch", "loss", "train_accuracy", "test_accuracy", "seconds"}] * 2
+    assert "epoch 2/2: loss" in capsys.readouterr().out and (tmp_path / "run.ckpt").is_file()
+    again = fundus.fit(reference.resnet18(), train_set, test_set, 2, torch.device("cpu"), batch_size=8,
+                       checkpoint_path=tmp_path / "run.ckpt")
+    assert again == history and "epoch 1/2" not in capsys.readouterr().out
+    labels, predicted = fundus.predict(model, test_set, torch.device("cpu"))
+    assert labels.tolist() == test_set.label and predicted.shape == (12,) and set(predicted) <= set(range(5))
