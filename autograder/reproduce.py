@@ -394,11 +394,13 @@ def max_load(history: list[dict]) -> float | None:
 
 
 def time_cell(record: dict) -> str:
-    """The run's training time, marked "shared" when the load showed other work on the machine's cores."""
+    """The run's training time and its median epoch, marked "shared" when the load showed other work on its cores."""
     cores = record.get("cores") or 1
     load = record.get("max_load")
     shared = load is not None and load > cores + 0.5
-    return duration(record["training_seconds"]) + (f" (shared: load up to {load:.1f})" if shared else "")
+    epochs = sorted(row["seconds"] for row in record.get("history", []) if row.get("seconds") is not None)
+    median = f", {epochs[len(epochs) // 2]:.0f} s/epoch median" if epochs else ""
+    return duration(record["training_seconds"]) + median + (f" (shared: load up to {load:.1f})" if shared else "")
 
 
 def epochs_cell(record: dict) -> str:
