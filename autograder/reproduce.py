@@ -87,7 +87,7 @@ def _lab1(model: str, key: str, epochs: int, handout: float, for_gpu: bool, why:
 # `quick` and its peer: one-cycle SGD for a fixed wall-clock budget (about 30 min on a 2-core CPU).
 _QUICK = dict(batch_size=128, optimizer="sgd", lr=0.2, momentum=0.9, nesterov=True, weight_decay=5e-4,
               schedule="onecycle", label_smoothing=0.1, augment=True, tta=True)
-QUICK_EPOCHS = 45  # about 23 min on a 2-core AVX-512 BF16 EPYC, 29 on a 2-core AMX Xeon (1,303 img/s)
+QUICK_EPOCHS = 45  # at 1,690 img/s (a 2-core AVX-512 BF16 EPYC, benchmarks/README.md) about 23 min
 QUICK_HANDOUT_EPOCHS = 28  # the handout loop's 30 min on the EPYC (796 img/s, benchmarks/README.md)
 
 SETTINGS: dict[str, dict[str, Setting]] = {
