@@ -503,6 +503,16 @@ def refresh_readme(readme: Path, results: Path) -> bool:
     return True
 
 
+def write_curves(record: dict, folder: Path) -> Path:
+    """<folder>/<run>.png: the run's loss and accuracy per epoch (lab 4's second curve is its test set)."""
+    history = record["history"]
+    if history and "train_loss" not in history[0]:  # lab 4's rows, in the handout's terms
+        history = [{"epoch": row["epoch"], "train_loss": row["loss"], "train_accuracy": row["train_accuracy"],
+                    "val_accuracy": row["test_accuracy"]} for row in history]
+        return engine.save_curves(history, folder / f"{record.get('run', record['setting'])}.png", "test")
+    return engine.save_curves(history, folder / f"{record.get('run', record['setting'])}.png")
+
+
 def renderer(lab_id: str):
     """The table function of `lab_id`: lab 4's (fundus) or the CIFAR labs'."""
     if any(isinstance(setting, FundusSetting) for setting in SETTINGS.get(lab_id, {}).values()):
@@ -513,9 +523,12 @@ def renderer(lab_id: str):
 
 
 def write_table(lab_id: str, folder: Path, echo=print) -> Path:
-    """Rewrite folder/README.md from the JSON of every registered setting found in `folder`."""
+    """Rewrite folder/README.md (and each run's curves) from the JSON of every registered setting in `folder`."""
     path = folder / "README.md"
-    engine.atomic_write_text(path, renderer(lab_id)(lab_id, read_records(lab_id, folder, echo)))
+    records = read_records(lab_id, folder, echo)
+    for record in records:
+        write_curves(record, folder)
+    engine.atomic_write_text(path, renderer(lab_id)(lab_id, records))
     readme = folder.parent.parent / "README.md"  # the course's README, when folder is <course>/results/<lab>
     if folder.parent.name == "results" and refresh_readme(readme, folder.parent):
         echo(f"summary: {readme}")

@@ -629,7 +629,7 @@ def finish(run: Run, test_split: Split | None, config: TrainConfig, mean: Sequen
 # Curves
 
 
-def save_curves(history: list[dict], path: Path | str) -> Path:
+def save_curves(history: list[dict], path: Path | str, val_label: str = "validation") -> Path:
     """Write a PNG with loss (train, val) and accuracy (train, val) per epoch; return its path."""
     from matplotlib.figure import Figure  # no pyplot: works under Agg and without a display
 
@@ -640,7 +640,7 @@ def save_curves(history: list[dict], path: Path | str) -> Path:
         ax.plot(epochs, [row[f"train_{key}"] for row in history], label="train")
         val = [row.get(f"val_{key}") for row in history]
         if any(v is not None for v in val):
-            ax.plot(epochs, [np.nan if v is None else v for v in val], label="validation")
+            ax.plot(epochs, [np.nan if v is None else v for v in val], label=val_label)
         ax.set_xlabel("epoch")
         ax.set_ylabel(label)
         ax.legend()

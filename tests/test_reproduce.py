@@ -55,6 +55,7 @@ def test_writes_the_json_and_the_table_row(course, data, capsys):
     header = table.split("| setting |")[0]
     assert "small data set" in header and "say nothing about accuracy" in header
     assert "epoch   1/1" in out and str(course / "results" / "lab2" / "2-1ep.json") in out
+    assert (course / "results" / "lab2" / "2-1ep.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_unknown_setting_lists_the_known_ones(course, data, capsys):
@@ -173,6 +174,7 @@ def test_lab4_trains_the_four_configurations(course, fundus_data, capsys):
     table = (folder / "README.md").read_text()
     assert "| resnet18-pretrained-1ep-32px | 1 | 32 |" in table and "| 78.31 |" in table and "| 73.36 |" in table
     assert "majority baseline" in table and "Small data set" in table
+    assert (folder / "resnet18-scratch-1ep-32px.png").is_file()
 
 
 def test_lab4_without_weights_says_where_to_put_them(course, fundus_data, capsys):

@@ -34,6 +34,7 @@ def test_each_run_names_its_data_length_and_hardware(lab, path, record):
     assert record["data"]["source"] and record["data"]["train_images"] > 1000, path  # real data, not a fixture
     assert len(record["history"]) == record.get("epochs_run", record["epochs"])
     assert record["training_seconds"] > 0 and record["precision"] in ("fp32", "bf16", "fp16")
+    assert path.with_suffix(".png").is_file(), f"{path.with_suffix('.png')} (its curves) is missing: run `course results`"
 
 
 def test_tables_are_generated_from_the_json():
