@@ -320,13 +320,15 @@ def run(course: config.Course, lab_id: str, name: str, epochs: int | None = None
 
     record = {
         "lab": lab_id, "setting": name, "run": stem, "title": setting.title, "description": setting.description,
-        "setting_epochs": setting.epochs, "model": f"{setting.model}({', '.join(map(repr, setting.args))})", "parameters": parameters,
+        "setting_epochs": setting.epochs, "model": f"{setting.model}({', '.join(map(repr, setting.args))})",
+        "parameters": parameters,
         "test_accuracy": result.test_accuracy, "test_accuracy_tta": result.test_accuracy_tta,
         "best_epoch": result.best_epoch, "best_val_accuracy": result.best_val_accuracy,
         "epochs": train_config.epochs, "epochs_run": len(result.history), "stopped_early": result.stopped_early,
         "training_seconds": result.seconds, "device": result.device, "precision": result.precision,
         "max_load": max_load(result.history), "cores": engine.cpu_cores(),
-        "cpu_capability": torch.backends.cpu.get_cpu_capability(), "hardware": engine.describe_hardware(where), "torch": torch.__version__, "commit": kit_commit(),
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(), "hardware": engine.describe_hardware(where),
+        "torch": torch.__version__, "commit": kit_commit(),
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "data": {**identity, "train": len(train_split), "val": n_val},
         "handout_accuracy": setting.handout, "paper_accuracy": setting.paper,
@@ -407,7 +409,8 @@ def epochs_cell(record: dict) -> str:
     """Epochs run / planned, with the setting's own length when the run was scaled."""
     own = record.get("setting_epochs")
     scaled = f" (scaled from {own})" if own and own != record["epochs"] else ""
-    return f"{record['epochs_run']}/{record['epochs']}{scaled}"
+    run = record.get("epochs_run", len(record.get("history", [])))  # lab 4's records have no early stopping
+    return f"{run}/{record['epochs']}{scaled}"
 
 
 def percent(value: float | None) -> str:
