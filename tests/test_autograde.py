@@ -12,6 +12,8 @@ import pytest
 from autograder import build, export, grade, mistakes, notebooks
 from labkit import config
 
+pytestmark = pytest.mark.slow  # runs nbgrader, notebooks or training: not in the fast layer
+
 LAB = "lab1"
 
 

@@ -27,6 +27,7 @@ def comparable(path):
     return json.loads(path.read_text())
 
 
+@pytest.mark.slow
 def test_assignments_equal_a_fresh_build(kit, rebuilt):
     """Is every committed student notebook exactly what `course build` generates from solutions/?"""
     for lab_id in kit.labs:
@@ -43,6 +44,7 @@ def stale(lab_id, fresh_dir):
     return problems
 
 
+@pytest.mark.slow
 def test_goldens_equal_a_fresh_build(kit, rebuilt):
     """Are every lab's committed goldens and reference parts what its source notebook gives today, on this CPU?"""
     assert sorted(kit.labs) == sorted(EDITS), "give every lab an edit in EDITS"
@@ -68,6 +70,7 @@ def edited_source(kit, folder, lab_id, mistake):
 EDITS = {"lab1": "stride_on_3x3", "lab2": "stride_on_conv2", "lab3": "relu_before_add", "lab4": "basic_stride_on_conv2"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lab_id", sorted(EDITS))
 def test_an_edited_reference_part_makes_the_goldens_stale(kit, tmp_path, lab_id):
     """Does an edit of a reference part make its committed goldens stale: the expected tensors where the lab has any?"""
@@ -109,6 +112,7 @@ def test_source_notebooks_carry_no_outputs(kit):
             assert not cell.get("outputs") and not cell.get("execution_count")
 
 
+@pytest.mark.slow
 def test_points_disagreeing_with_course_toml_stop_the_build(kit, tmp_path):
     """Does a lab whose tests do not add up to course.toml's points fail with both numbers?"""
     shutil.copytree(kit.root / "solutions", tmp_path / "solutions")
@@ -143,6 +147,7 @@ def test_every_colab_badge_opens_its_own_notebook(kit):
         assert colab.install_url(kit) in setup and "google.colab" in setup
 
 
+@pytest.mark.slow
 def test_build_follows_course_toml_repository(kit, tmp_path):
     """Does changing the Colab repository and branch in course.toml change every badge and install line?"""
     shutil.copytree(kit.root / "solutions", tmp_path / "solutions")

@@ -7,6 +7,8 @@ import harness
 from autograder import mistakes, notebooks
 from labkit import checks
 
+pytestmark = pytest.mark.slow  # runs nbgrader, notebooks or training: not in the fast layer
+
 LABS = ("lab1", "lab2", "lab3", "lab4")
 MISTAKES = [(lab, m) for lab in LABS for m in mistakes.catalogue(lab)]
 

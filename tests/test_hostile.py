@@ -20,6 +20,8 @@ from nbgrader.api import Gradebook
 from autograder import build, demo, grade, mistakes, notebooks, sandbox
 from labkit import config
 
+pytestmark = pytest.mark.slow  # runs nbgrader, notebooks or training: not in the fast layer
+
 LAB = "lab4"
 CELL_LIMIT, MEMORY_MIB = 20, 3072
 PAYLOADS = {  # student -> (solution cell, code put before the reference solution)

@@ -2,10 +2,14 @@
 
 import csv
 
+import pytest
+
 from nbgrader.api import Gradebook
 
 from autograder import build, demo, grade, mistakes, report
 from labkit import config
+
+pytestmark = pytest.mark.slow  # runs nbgrader, notebooks or training: not in the fast layer
 
 LAB = "lab4"
 

@@ -6,6 +6,8 @@ import pytest
 
 from autograder import cli, golden, publish
 
+pytestmark = pytest.mark.slow  # runs nbgrader, notebooks or training: not in the fast layer
+
 
 @pytest.fixture(scope="module")
 def published(kit, tmp_path_factory):

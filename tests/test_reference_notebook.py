@@ -10,6 +10,8 @@ from nbclient import NotebookClient
 from autograder import build, golden
 from labkit import fixtures
 
+pytestmark = pytest.mark.slow  # runs nbgrader, notebooks or training: not in the fast layer
+
 EXPECTED_OUTPUT = {
     "lab1": ("resnet50: fine-tuning from resnet50-cpu.ckpt", "Training from scratch instead",
              "Epoch [1/1]", "61.50 % (40 epochs)", "82.51 %", "no checkpoint"),

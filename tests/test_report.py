@@ -14,6 +14,8 @@ import browser
 from autograder import build, cli, demo, export, grade, latepenalty, notebooks
 from labkit import config
 
+pytestmark = pytest.mark.slow  # runs nbgrader, notebooks or training: not in the fast layer
+
 VISIBILITIES = {"hidden", "after_due_date", "after_published", "visible"}
 
 

@@ -86,6 +86,7 @@ def test_finished_run_is_not_trained_again(course, data, capsys):
     assert second["test_accuracy"] == first["test_accuracy"]
 
 
+@pytest.mark.slow
 def test_interrupted_run_continues(course, data, capsys):
     """Does a run stopped by Ctrl-C after its first checkpoint continue from there when run again?"""
     checkpoint = course / "results" / "lab2" / "2-4ep.ckpt"
@@ -138,6 +139,7 @@ def test_commit_is_unknown_outside_git(tmp_path, monkeypatch):
     assert reproduce.kit_commit() == "unknown"
 
 
+@pytest.mark.slow
 def test_lab3_runs_as_written_and_scaled(course, data):
     """Does lab 3 keep the handout's iteration milestones as written, scale them otherwise, and train ResNet44?"""
     as_written = reproduce.SETTINGS["lab3"]["as-written"].config()
@@ -156,6 +158,7 @@ def fundus_data(tmp_path_factory):
     return fixtures.write_fundus(tmp_path_factory.mktemp("fundus"), n_train=20, n_test=10, size=32)
 
 
+@pytest.mark.slow
 def test_lab4_trains_the_four_configurations(course, fundus_data, capsys):
     """Does `course reproduce lab4` train pretrained and scratch ResNet18/50 and tabulate them beside the handout?"""
     for arch in ("resnet18", "resnet50"):
@@ -189,6 +192,7 @@ def test_lab4_without_weights_says_where_to_put_them(course, fundus_data, capsys
     assert "https://download.pytorch.org/models/resnet18-f37072fd.pth" in err and "downloads are off" in err
 
 
+@pytest.mark.slow
 def test_lab1_writes_both_instructor_checkpoints(course, data, capsys):
     """Do lab 1's CPU settings (the default on a CPU) write checkpoints that load into the reference models, with JSON?"""
     from autograder import golden
@@ -219,6 +223,7 @@ def test_lab1_decays_every_20_epochs_at_any_length():
     assert reproduce.SETTINGS["lab1"]["vgg16-cpu"].config(45).milestones == (20, 40)
 
 
+@pytest.mark.slow
 def test_lab4_run_resumes_from_its_epoch_checkpoint(course, fundus_data, capsys):
     """Does a lab 4 run checkpoint every epoch, and does the same command continue it instead of training again?"""
     command = ["--root", str(course), "reproduce", "lab4", "--setting", "resnet18-scratch", "--data", str(fundus_data),
