@@ -343,7 +343,8 @@ def run(course: config.Course, lab_id: str, name: str, epochs: int | None = None
         engine.atomic_write_text(files["json"], json.dumps(record, indent=2))
     write_table(lab_id, files["table"].parent, echo)
     tta = f" ({result.test_accuracy_tta:.2f} % with flip TTA)" if result.test_accuracy_tta is not None else ""
-    echo(f"test accuracy {result.test_accuracy:.2f} %{tta}, best epoch {result.best_epoch}")
+    best = f", best epoch {result.best_epoch}" if result.best_epoch is not None else " (no validation split)"
+    echo(f"test accuracy {result.test_accuracy:.2f} %{tta}{best}")
     echo(f"results: {files['json']}\nweights: {files['weights']}\ntable:   {files['table']}")
     return files["json"]
 
