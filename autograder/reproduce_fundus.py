@@ -68,12 +68,13 @@ def run(course: config.Course, lab_id: str, name: str, setting: FundusSetting, e
     config = fundus.train_config(epochs, setting.lr, setting.momentum, setting.weight_decay, setting.batch_size)
     echo(f"{lab_id} setting {name}: {setting.title}; {epochs} epoch(s) at {size} x {size} on {where}; "
          f"{len(train_set):,} train / {len(test_set):,} test images from {folder}")
+    identity = fundus_identity(folder, train_set, test_set)
     if fresh and files["checkpoint"].is_file():
         echo(f"--fresh: starting over; {files['checkpoint']} is overwritten after the first epoch")
     elif files["checkpoint"].is_file():
-        check_resumable(files["checkpoint"], files["data"], fundus_identity(folder, train_set, test_set), config)
+        check_resumable(files["checkpoint"], files["data"], identity, config)
         echo(f"resuming {files['checkpoint']} (the epochs it holds are not trained again)")
-    engine.atomic_write_text(files["data"], json.dumps(fundus_identity(folder, train_set, test_set), indent=2))
+    engine.atomic_write_text(files["data"], json.dumps(identity, indent=2))
     started = datetime.now(timezone.utc)
     train_data, test_data = fundus.in_memory(train_set), fundus.in_memory(test_set)
     try:
@@ -94,7 +95,7 @@ def run(course: config.Course, lab_id: str, name: str, setting: FundusSetting, e
         "max_load": max_load(result.history), "cores": engine.cpu_cores(),
         "cpu_capability": torch.backends.cpu.get_cpu_capability(), "hardware": engine.describe_hardware(where),
         "torch": torch.__version__, "commit": kit_commit(), "date": started.isoformat(timespec="seconds"),
-        "data": {**fundus_identity(folder, train_set, test_set),
+        "data": {**identity,
                  "train_levels": fundus.class_counts(train_set.label).tolist(),
                  "test_levels": fundus.class_counts(test_set.label).tolist()},
         "handout_accuracy": setting.handout, "setting_fields": dataclasses.asdict(setting),
