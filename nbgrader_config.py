@@ -1,6 +1,6 @@
-# nbgrader reads this file; every setting comes from course.toml (autograder/nbconfig.py).
+# nbgrader reads this file; every setting comes from course.toml (autograder/grading/nbconfig.py).
 # nbgrader only logs errors in config files and goes on with its defaults: stop instead.
-from autograder.nbconfig import configure
+from autograder.grading.nbconfig import configure
 
 try:
     configure(get_config())

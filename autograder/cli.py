@@ -1,4 +1,7 @@
-"""The `course` command: build, autograde, feedback, export, report, demo, publish and reproduce."""
+"""The `course` command: build, autograde, feedback, export, report, demo, publish and reproduce.
+
+Each command imports what it needs when it runs, so `course export` or `course report` never load torch.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from autograder import build, demo, export, feedback, fundus_split, grade, notebooks, publish, report, reproduce
+from autograder.core.errors import CourseError
 from labkit import config
 
 
@@ -59,39 +62,87 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def build(course: config.Course, args: argparse.Namespace) -> None:
+    from autograder.authoring.build import build as build_labs
+
+    build_labs(course, args.labs or None)
+
+
+def autograde(course: config.Course, args: argparse.Namespace) -> None:
+    from autograder.grading.autograde import autograde as grade_lab
+
+    grade_lab(course, args.lab, args.student, workers=args.workers, retry_failed=args.retry_failed, force=args.force)
+
+
+def feedback(course: config.Course, args: argparse.Namespace) -> None:
+    from autograder.feedback.notes import generate
+
+    generate(course, args.lab)
+
+
+def export(course: config.Course, args: argparse.Namespace) -> None:
+    from autograder.reports.csvs import write_csv
+
+    write_csv(course, args.lab, args.output)
+
+
+def report(course: config.Course, args: argparse.Namespace) -> None:
+    from autograder.reports.pages import write
+
+    write(course, args.lab)
+
+
+def demo(course: config.Course, args: argparse.Namespace) -> None:
+    from autograder.demo import run as run_demo
+
+    run_demo(course, args.dir.resolve())
+
+
+def publish(course: config.Course, args: argparse.Namespace) -> None:
+    from autograder.authoring.publish import publish as publish_tree
+
+    publish_tree(course, args.dir)
+
+
+def results(course: config.Course, args: argparse.Namespace) -> None:
+    from autograder.reproduce.settings import SETTINGS
+    from autograder.reproduce.tables import write_table
+
+    folder = args.output or course.root / "results"
+    for lab_id in SETTINGS:
+        if (folder / lab_id).is_dir():
+            print(f"{lab_id}: {write_table(lab_id, folder / lab_id)}")
+
+
+def fundus_split(course: config.Course, args: argparse.Namespace) -> None:
+    from autograder.reproduce.fundus_split import describe, split
+
+    print(describe(split(args.images, args.labels, args.data or course.data_root, args.test_fraction, args.seed,
+                         args.size, args.force)))
+
+
+def reproduce(course: config.Course, args: argparse.Namespace) -> None:
+    from autograder.reproduce.common import pick_device
+    from autograder.reproduce.runs import run as run_setting
+    from autograder.reproduce.settings import default_settings
+
+    names = args.setting or default_settings(args.lab, pick_device(args.device).type == "cuda")
+    for setting in names:
+        run_setting(course, args.lab, setting, args.epochs, args.data, args.device, args.output, args.fresh,
+                    image_size=args.image_size)
+
+
+COMMANDS = {"build": build, "autograde": autograde, "feedback": feedback, "export": export, "report": report,
+            "demo": demo, "publish": publish, "results": results, "fundus-split": fundus_split,
+            "reproduce": reproduce}
+
+
 def run(args: argparse.Namespace) -> int:
     course = config.load(args.root)
     for lab_id in [getattr(args, "lab", None), *(getattr(args, "labs", None) or [])]:
         if lab_id:
             course.lab(lab_id)
-    if args.command == "build":
-        build.build(course, args.labs or None)
-    elif args.command == "autograde":
-        grade.autograde(course, args.lab, args.student, workers=args.workers, retry_failed=args.retry_failed,
-                        force=args.force)
-    elif args.command == "feedback":
-        feedback.generate(course, args.lab)
-    elif args.command == "export":
-        export.write_csv(course, args.lab, args.output)
-    elif args.command == "report":
-        report.write(course, args.lab)
-    elif args.command == "demo":
-        demo.run(course, args.dir.resolve())
-    elif args.command == "publish":
-        publish.publish(course, args.dir)
-    elif args.command == "results":
-        folder = args.output or course.root / "results"
-        for lab_id in reproduce.SETTINGS:
-            if (folder / lab_id).is_dir():
-                print(f"{lab_id}: {reproduce.write_table(lab_id, folder / lab_id)}")
-    elif args.command == "fundus-split":
-        summary = fundus_split.split(args.images, args.labels, args.data or course.data_root, args.test_fraction,
-                                     args.seed, args.size, args.force)
-        print(fundus_split.describe(summary))
-    elif args.command == "reproduce":
-        for setting in args.setting or reproduce.default_settings(args.lab, args.device):
-            reproduce.run(course, args.lab, setting, args.epochs, args.data, args.device, args.output, args.fresh,
-                          image_size=args.image_size)
+    COMMANDS[args.command](course, args)
     return 0
 
 
@@ -99,8 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return run(args)
-    except (config.ConfigError, build.BuildError, notebooks.NotebookError, publish.PublishError,
-            reproduce.ReproduceError, export.ReportError, fundus_split.SplitError, FileNotFoundError) as error:
+    except (config.ConfigError, CourseError, FileNotFoundError) as error:
         print(f"course: error: {error}", file=sys.stderr)
         return 2
 

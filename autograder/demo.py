@@ -9,7 +9,15 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import build, export, feedback, grade, mistakes, nbconfig, notebooks, report
+from autograder import mistakes
+from autograder.authoring import build
+from autograder.core import layout, notebooks
+from autograder.feedback import notes
+from autograder.grading import nbconfig
+from autograder.grading.autograde import autograde
+from autograder.grading.outcome import Outcome
+from autograder.reports import csvs, pages as report_pages
+from autograder.reports.records import records
 from labkit import config
 
 # The demo's labs are due at DUE and lose LATE_PENALTY of their points per started day late; one student
@@ -36,15 +44,15 @@ def make_course(source: config.Course, target: Path) -> config.Course:
     target.mkdir(parents=True)
     text = (source.root / config.CONFIG_NAME).read_text(encoding="utf-8")
     (target / config.CONFIG_NAME).write_text(with_due_dates(text, source.labs.values()), encoding="utf-8")
-    shutil.copytree(source.root / nbconfig.SOURCE_DIR, target / nbconfig.SOURCE_DIR)
+    shutil.copytree(source.root / layout.SOURCE_DIR, target / layout.SOURCE_DIR)
     nbconfig.ensure_config_file(target)
     return config.load(target)
 
 
 def simulated_class(course: config.Course, lab_id: str) -> dict[str, tuple[str, object]]:
     """student -> (what the submission is, its notebook, or raw text for a damaged file)."""
-    release = notebooks.read(course.root / nbconfig.RELEASE_DIR / lab_id / f"{lab_id}.ipynb")
-    reference = mistakes.reference_solutions(notebooks.read(build.source_notebook(course, lab_id)))
+    release = notebooks.read(layout.release_notebook(course, lab_id))
+    reference = mistakes.reference_solutions(notebooks.read(layout.source_notebook(course, lab_id)))
     correct = mistakes.fill(release, reference)
     submissions = {"correct": ("the reference solution", correct),
                    "blank": ("the untouched skeleton", release)}
@@ -74,16 +82,16 @@ def submitted_at(course: config.Course, lab_id: str, student: str) -> datetime:
 def write_submissions(course: config.Course, lab_id: str, submissions: dict) -> None:
     """Write each submission to submitted/<student>/<lab>/<lab>.ipynb, with nbgrader's timestamp.txt."""
     for student, (_, content) in submissions.items():
-        path = grade.notebook_path(course, grade.SUBMITTED, lab_id, student)
+        path = layout.notebook_path(course, layout.SUBMITTED, lab_id, student)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(content if isinstance(content, str) else nbformat.writes(content), encoding="utf-8")
         stamp = submitted_at(course, lab_id, student).strftime("%Y-%m-%d %H:%M:%S.%f %Z")
         (path.parent / "timestamp.txt").write_text(stamp + "\n", encoding="utf-8")
 
 
-def print_table(course: config.Course, lab_id: str, outcomes: list[grade.Outcome], submissions: dict, echo) -> None:
+def print_table(course: config.Course, lab_id: str, outcomes: list[Outcome], submissions: dict, echo) -> None:
     """Who got what: the autograded score, the final score after any late penalty, the submission."""
-    finals = {r.student: r.final for r in export.records(course, lab_id) if r.graded}
+    finals = {r.student: r.final for r in records(course, lab_id) if r.graded}
     echo(f"{lab_id:<28} {'score':>12} {'final':>7}  submission")
     for outcome in outcomes:
         score = f"{outcome.score:g}/{outcome.max_score:g}" if outcome.graded else "not graded"
@@ -91,7 +99,7 @@ def print_table(course: config.Course, lab_id: str, outcomes: list[grade.Outcome
         echo(f"{outcome.student:<28} {score:>12} {final:>7}  {submissions[outcome.student][0]}")
 
 
-def run(source: config.Course, target: Path, echo=print) -> dict[str, list[grade.Outcome]]:
+def run(source: config.Course, target: Path, echo=print) -> dict[str, list[Outcome]]:
     """Build, simulate a class per lab, autograde, write feedback and reports, print who got what."""
     course = make_course(source, target)
     echo(f"demo course in {course.root}")
@@ -100,16 +108,16 @@ def run(source: config.Course, target: Path, echo=print) -> dict[str, list[grade
     for lab_id in course.labs:
         submissions = simulated_class(course, lab_id)
         write_submissions(course, lab_id, submissions)
-        outcomes[lab_id] = grade.autograde(course, lab_id, list(submissions), echo, workers=DEMO_WORKERS)
-        feedback.generate(course, lab_id, echo)
-        pages.append(report.write_lab(course, lab_id, echo))
+        outcomes[lab_id] = autograde(course, lab_id, list(submissions), echo, workers=DEMO_WORKERS)
+        notes.generate(course, lab_id, echo)
+        pages.append(report_pages.write_lab(course, lab_id, echo))
         echo("")
         print_table(course, lab_id, outcomes[lab_id], submissions, echo)
         echo("")
-    lms = export.write_course_csv(course, echo=echo)
-    reports = course.root / export.REPORTS
+    lms = csvs.write_course_csv(course, echo=echo)
+    reports = course.root / layout.REPORTS
     echo("grades: " + ", ".join(str(reports / lab_id / "grades.csv") for lab_id in course.labs))
     echo(f"course grades for the LMS: {lms}")
-    echo(f"feedback: {course.root / feedback.FEEDBACK}")
+    echo(f"feedback: {course.root / layout.FEEDBACK}")
     echo("reports: " + ", ".join(str(page) for page in pages))
     return outcomes

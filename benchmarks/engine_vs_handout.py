@@ -29,7 +29,7 @@ RESNET20_PARAMETERS = 269_722
 
 def model_source() -> tuple[object, str]:
     """A `resnet(depth)` factory (lab 2's reference, written by `course build`) and its name."""
-    from autograder import golden
+    from autograder.checks import golden
 
     return golden.load_reference("lab2").resnet, "autograder lab2 reference (option A)"
 

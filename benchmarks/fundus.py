@@ -26,7 +26,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
-from autograder import golden
+from autograder.checks import golden
 from labkit import engine, fixtures, fundus
 
 LR, MOMENTUM, WEIGHT_DECAY, BATCH = 1e-3, 0.9, 5e-4, 8

@@ -20,6 +20,7 @@ from torch.nn import functional as F
 
 from labkit import augment, progress
 from labkit.cifar10 import Split
+from labkit.files import write_atomic
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ class Result:
 
     def save(self, path: Path | str) -> None:
         """Write the result as JSON to `path` (atomically)."""
-        atomic_write_text(Path(path), json.dumps(asdict(self), indent=2))
+        write_atomic(Path(path), json.dumps(asdict(self), indent=2))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -459,14 +460,6 @@ def epoch_line(row: dict, epochs: int) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # Checkpoints
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file and os.replace."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(text)
-    os.replace(temporary, path)
 
 
 def save_checkpoint(run: Run, config: TrainConfig, path: Path | str, precision: str) -> None:

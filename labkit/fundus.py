@@ -15,6 +15,7 @@ from torch.utils.data import Dataset
 
 from labkit import engine, progress
 from labkit.cifar10 import Split
+from labkit.files import write_atomic
 
 FOLDER = "fundus"        # under the data root: images/<name>.jpeg, train.csv, test.csv
 IMAGES = "images"
@@ -208,7 +209,7 @@ def epoch_report(epochs: int, history_path: Path | str | None = None):
         print(f"epoch {row['epoch']}/{epochs}: loss {row['train_loss']:.4f}, train accuracy "
               f"{row['train_accuracy']:.2f} %, test accuracy {row['val_accuracy']:.2f} %  ({row['seconds']:.0f} s)")
         if history_path is not None:
-            engine.atomic_write_text(Path(history_path), json.dumps(history, indent=2))
+            write_atomic(Path(history_path), json.dumps(history, indent=2))
 
     return report
 

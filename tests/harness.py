@@ -5,7 +5,9 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-from autograder import mistakes, notebooks, verify
+from autograder import mistakes
+from autograder.core import notebooks
+from autograder.sandbox import verify
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -9,7 +9,14 @@ import sys
 import nbformat
 import pytest
 
-from autograder import build, export, grade, mistakes, notebooks
+from autograder import mistakes
+from autograder.core import layout
+from autograder.core import notebooks
+from autograder.core import process
+from autograder.feedback import leaks
+from autograder.grading import autograde
+from autograder.grading import gradebook
+from autograder.reports import records
 from labkit import config
 
 pytestmark = pytest.mark.slow  # runs nbgrader, notebooks or training: not in the fast layer
@@ -49,7 +56,7 @@ def test_reference_earns_full_marks(graded, lab):
 def test_skeleton_earns_zero_on_every_test(graded, csv_rows, lab):
     """Does the untouched skeleton score zero on each graded test?"""
     course, _, _ = graded
-    ids = export.test_ids(course, lab)
+    ids = records.test_ids(course, lab)
     assert ids and all(float(csv_rows[lab]["blank"][i]) == 0 for i in ids)
 
 
@@ -57,7 +64,7 @@ def test_skeleton_earns_zero_on_every_test(graded, csv_rows, lab):
 def test_mistake_loses_exactly_its_tests(graded, csv_rows, lab, mistake):
     """Does nbgrader take exactly the points of the tests that catch this mistake, and no others?"""
     course, outcomes, _ = graded
-    notebook = notebooks.read(build.source_notebook(course, lab))
+    notebook = notebooks.read(layout.source_notebook(course, lab))
     points = {t.grade_id: t.points for t in notebooks.graded_tests(notebook)}
     row = csv_rows[lab][mistake.name]
     lost = {grade_id for grade_id in points if float(row[grade_id]) < points[grade_id]}
@@ -108,10 +115,10 @@ def test_torch_warning_on_stderr_does_not_zero_a_test(graded, tmp_path):
     copy = tmp_path / "course"
     shutil.copytree(course.root, copy, ignore=shutil.ignore_patterns("autograded", "feedback"))
     result = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", LAB, "--student", "warns_on_stderr",
-                             "--force", "--IgnorePattern.enabled=False"], cwd=copy, env=build.tool_env(),
+                             "--force", "--IgnorePattern.enabled=False"], cwd=copy, env=process.tool_env(),
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert grade.read_score(config.load(copy), LAB, "warns_on_stderr") < 150
+    assert gradebook.read_score(config.load(copy), LAB, "warns_on_stderr") < 150
 
 
 def test_plain_nbgrader_autograde_works_in_the_course_folder(graded, tmp_path):
@@ -120,9 +127,9 @@ def test_plain_nbgrader_autograde_works_in_the_course_folder(graded, tmp_path):
     copy = tmp_path / "course"
     shutil.copytree(course.root, copy, ignore=shutil.ignore_patterns("autograded", "feedback"))
     result = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", LAB, "--student", "correct", "--force"],
-                            cwd=copy, env=build.tool_env(), capture_output=True, text=True)
+                            cwd=copy, env=process.tool_env(), capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert grade.read_score(config.load(copy), LAB, "correct") == 150
+    assert gradebook.read_score(config.load(copy), LAB, "correct") == 150
 
 
 def test_notebook_time_limit_stops_grading_and_says_so(graded, tmp_path):
@@ -138,7 +145,7 @@ def test_notebook_time_limit_stops_grading_and_says_so(graded, tmp_path):
     notebook.cells.insert(0, nbformat.v4.new_code_cell("import time\ntime.sleep(600)"))
     nbformat.write(notebook, submitted)
     lines = []
-    (outcome,) = grade.autograde(config.load(copy), LAB, ["correct"], echo=lines.append)
+    (outcome,) = autograde.autograde(config.load(copy), LAB, ["correct"], echo=lines.append)
     assert not outcome.graded and outcome.needs_regrading and "longer than 10 s" in outcome.problems[0]
     assert outcome.seconds < 60
     assert submitted.is_file()
@@ -163,14 +170,14 @@ def test_plain_nbgrader_stops_on_a_broken_course_toml(graded, tmp_path):
     toml = copy / "course.toml"
     toml.write_text(toml.read_text().replace("cell_timeout", "cell_timout"))
     result = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", LAB, "--student", "correct", "--force"],
-                            cwd=copy, env=build.tool_env(), capture_output=True, text=True)
+                            cwd=copy, env=process.tool_env(), capture_output=True, text=True)
     assert result.returncode != 0
     assert "unknown key grading.cell_timout" in result.stdout + result.stderr
 
 
 def test_no_demo_message_is_withheld(graded):
     """Does every failed test's message in the demo class (honest mistakes) pass the leak filter?"""
-    from autograder import leaks
+    from autograder.feedback import leaks
 
     course, outcomes, _ = graded
     messages = [(lab, message) for lab, graded_lab in outcomes.items() for outcome in graded_lab.values()
@@ -182,15 +189,14 @@ def test_no_demo_message_is_withheld(graded):
 def test_leak_filter_withholds_private_text(graded):
     """Is a message quoting the reference code, a hidden test or the checks' code withheld, while the
     checks' own hints and code the students were given pass?"""
-    from autograder import leaks
 
     course, _, _ = graded
     private = leaks.private_text(course, LAB)
-    source = notebooks.read(build.source_notebook(course, LAB))
+    source = notebooks.read(layout.source_notebook(course, LAB))
     plain = lambda line: len(line) > 45 and not re.search(r"""['"#]|\b\d""", line)  # noqa: E731  (no literals)
     solution = next(line.strip() for line in notebooks.reference_source(source).splitlines()
                     if plain(line.strip()) and leaks.squeeze(line.strip()) not in private.visible)
-    hidden = next(line for line in leaks.hidden_tests(source).splitlines() if "grade." in line and plain(line))
+    hidden = next(line for line in notebooks.hidden_tests(source).splitlines() if "grade." in line and plain(line))
     checks_code = "missing = [name for name, p in model.named_parameters() if p.requires_grad and p.grad is None]"
     for leaked in (solution, hidden, checks_code):
         assert private.leaks(f"AssertionError: expected 3, found {leaked}"), leaked

@@ -6,7 +6,16 @@ import shutil
 import nbformat
 import pytest
 
-from autograder import build, golden, mistakes, nbconfig, notebooks, publish
+from autograder import mistakes
+from autograder.authoring import build
+from autograder.authoring import colab
+from autograder.authoring import goldens
+from autograder.authoring import publish
+from autograder.checks import golden
+from autograder.core import errors
+from autograder.core import layout
+from autograder.core import notebooks
+from autograder.grading import nbconfig
 from labkit import config
 
 LAB = "lab1"
@@ -76,7 +85,7 @@ def test_an_edited_reference_part_makes_the_goldens_stale(kit, tmp_path, lab_id)
     """Does an edit of a reference part make its committed goldens stale: the expected tensors where the lab has any?"""
     mistake = next(m for m in mistakes.catalogue(lab_id) if m.name == EDITS[lab_id])
     course = edited_source(kit, tmp_path, lab_id, mistake)
-    build.write_goldens(course, lab_id, tmp_path / "goldens")
+    goldens.write_goldens(course, lab_id, tmp_path / "goldens")
     problems = stale(lab_id, tmp_path / "goldens")
     assert f"{lab_id}_reference.py differs" in problems
     if golden.load_goldens(lab_id):
@@ -95,7 +104,7 @@ def test_stale_tolerance_separates_cpu_noise_from_an_edit():
 
 def test_student_notebook_holds_no_answer_and_no_hidden_test(kit):
     """Does the student notebook lack every reference line, solution marker and hidden test?"""
-    source = notebooks.read(build.source_notebook(kit, LAB))
+    source = notebooks.read(layout.source_notebook(kit, LAB))
     student_text = (kit.root / "assignments" / LAB / f"{LAB}.ipynb").read_text()
     for marker in (*notebooks.SOLUTION_MARKERS, *notebooks.HIDDEN_MARKERS, "autograder"):
         assert marker not in student_text
@@ -108,7 +117,7 @@ def test_student_notebook_holds_no_answer_and_no_hidden_test(kit):
 def test_source_notebooks_carry_no_outputs(kit):
     """Are the committed source notebooks free of outputs and execution counts?"""
     for lab_id in kit.labs:
-        for cell in notebooks.read(build.source_notebook(kit, lab_id)).cells:
+        for cell in notebooks.read(layout.source_notebook(kit, lab_id)).cells:
             assert not cell.get("outputs") and not cell.get("execution_count")
 
 
@@ -117,7 +126,7 @@ def test_points_disagreeing_with_course_toml_stop_the_build(kit, tmp_path):
     """Does a lab whose tests do not add up to course.toml's points fail with both numbers?"""
     shutil.copytree(kit.root / "solutions", tmp_path / "solutions")
     (tmp_path / "course.toml").write_text((kit.root / "course.toml").read_text().replace("points = 150", "points = 140"))
-    with pytest.raises(build.BuildError, match="140 points but the tests .* add up to 150"):
+    with pytest.raises(errors.BuildError, match="140 points but the tests .* add up to 150"):
         build.build(config.load(tmp_path), goldens_dir=None)
 
 
@@ -134,8 +143,6 @@ def test_nbgrader_config_comes_from_course_toml(kit):
 
 def test_every_colab_badge_opens_its_own_notebook(kit):
     """Does each student notebook's badge point at its own path in course.toml's repository and branch?"""
-    from autograder import colab
-
     for lab_id in kit.labs:
         path = kit.root / "assignments" / lab_id / f"{lab_id}.ipynb"
         notebook = notebooks.read(path)

@@ -5,6 +5,8 @@ import pytest
 import torch
 import torchvision
 
+from autograder.checks import golden
+
 from labkit import fixtures, fundus
 
 
@@ -111,8 +113,6 @@ def test_missing_weights_without_download_say_where(tmp_path):
 
 def test_decoded_once_equals_what_the_dataset_gives(root):
     """Does in_memory hold, as uint8, exactly the [0, 1] tensors and levels the lab's Dataset returns?"""
-    from autograder import golden
-
     dataset = golden.load_reference("lab4").RetinopathyDataset(root, "train", 32)
     split = fundus.in_memory(dataset)
     assert split.images.shape == (40, 32, 32, 3) and split.images.dtype == np.uint8
@@ -124,7 +124,6 @@ def test_decoded_once_equals_what_the_dataset_gives(root):
 
 def test_fit_trains_on_the_engine_and_resumes(root, tmp_path, capsys):
     """Does fit give the handout's per-epoch rows, checkpoint each epoch, and predict one level per test image?"""
-    from autograder import golden
 
     reference = golden.load_reference("lab4")
     train_set, test_set = (reference.RetinopathyDataset(root, split, 32) for split in ("train", "test"))

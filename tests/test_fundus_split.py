@@ -5,7 +5,8 @@ import shutil
 import pytest
 from PIL import Image
 
-from autograder import cli, fundus_split
+from autograder import cli
+from autograder.reproduce import fundus_split
 from labkit import fixtures, fundus
 
 

@@ -4,7 +4,8 @@ known mistake fails exactly the tests that should catch it."""
 import pytest
 
 import harness
-from autograder import mistakes, notebooks
+from autograder import mistakes
+from autograder.core import notebooks
 from labkit import checks
 
 pytestmark = pytest.mark.slow  # runs nbgrader, notebooks or training: not in the fast layer

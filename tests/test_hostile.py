@@ -17,7 +17,21 @@ from pathlib import Path
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder import build, demo, grade, mistakes, notebooks, sandbox
+from autograder import demo
+from autograder import mistakes
+from autograder.authoring import build
+from autograder.core import layout
+from autograder.core import notebooks
+from autograder.core import process
+from autograder.feedback import leaks
+from autograder.feedback import notes
+from autograder.grading import autograde
+from autograder.grading import gradebook
+from autograder.grading import outcome
+from autograder.reports import gradescope, records
+from autograder.sandbox import isolation
+from autograder.sandbox import session
+from autograder.sandbox.limits import cgroups_available
 from labkit import config
 
 pytestmark = pytest.mark.slow  # runs nbgrader, notebooks or training: not in the fast layer
@@ -45,10 +59,10 @@ TAMPERING = {
                                "_g.confusion_matrix_values.__code__ = (lambda confusion_matrix: None).__code__",
 }
 CONFUSION_POINTS = 8
-ISOLATED, WHY_NOT = sandbox.isolation_available()
-AS_USER, WHY_ROOT = sandbox.user_available() if ISOLATED else (False, WHY_NOT)
+ISOLATED, WHY_NOT = isolation.isolation_available()
+AS_USER, WHY_ROOT = session.user_available() if ISOLATED else (False, WHY_NOT)
 SHADOW = Path("/etc/shadow")  # readable by root alone on Debian
-KIT_CHECKS = Path(grade.build.KIT_DIR, "autograder", "checks", "lab4.py")
+KIT_CHECKS = Path(layout.KIT_DIR, "autograder", "checks", "lab4.py")
 # Payloads that only an isolated kernel may meet: without isolation they would damage the course or the kit.
 TRY = "try:\n    {action}\n    print('DONE {name}')\nexcept OSError as error:\n    print('BLOCKED {name}', error)\n"
 ISOLATION_PAYLOADS = {
@@ -83,11 +97,11 @@ def course(kit, tmp_path_factory):
     course = config.load(course.root)
     build.build(course, [LAB], goldens_dir=None)
     release = notebooks.read(course.root / "assignments" / LAB / f"{LAB}.ipynb")
-    reference = mistakes.reference_solutions(notebooks.read(build.source_notebook(course, LAB)))
+    reference = mistakes.reference_solutions(notebooks.read(layout.source_notebook(course, LAB)))
     submissions = {name: ("", mistakes.fill(release, reference)) for name in CORRECT}
     payloads = {**PAYLOADS, LEAKER: ("metrics_answer", LEAK)}
     if ISOLATED:
-        paths = {"gradebook": str(course.root / "gradebook.db"), "source": str(build.source_notebook(course, LAB))}
+        paths = {"gradebook": str(course.root / "gradebook.db"), "source": str(layout.source_notebook(course, LAB))}
         payloads.update({name: ("metrics_answer", TRY.format(action=action.format(**paths), name=name))
                          for name, action in ISOLATION_PAYLOADS.items()})
     if AS_USER and SHADOW.is_file():
@@ -106,7 +120,7 @@ def course(kit, tmp_path_factory):
 def first_run(course):
     """Outcomes of grading the class with 2 workers, and the printed lines."""
     lines = []
-    outcomes = grade.autograde(course, LAB, workers=2, echo=lines.append)
+    outcomes = autograde.autograde(course, LAB, workers=2, echo=lines.append)
     return {o.student: o for o in outcomes}, lines
 
 
@@ -159,7 +173,7 @@ def test_process_limit_and_no_process_outlives_grading(first_run):
     """Are 200 child processes refused beyond the process limit (where cgroups allow), and none left after?"""
     outcome = first_run[0]["many_processes"]
     assert outcome.graded
-    if sandbox.cgroups_available():
+    if cgroups_available():
         assert outcome.score == 100 - DATASET_POINTS
         assert any("more than 64 processes" in problem for problem in outcome.problems)
     assert leftover_sleepers() == ""
@@ -170,7 +184,7 @@ def test_output_is_cut_at_the_limit(course, first_run):
     outcome = first_run[0]["big_output"]
     assert outcome.graded and outcome.score == 100
     assert any("printed 2929 KiB; the first 256 KiB were kept" in problem for problem in outcome.problems)
-    path = grade.notebook_path(course, grade.AUTOGRADED, LAB, "big_output")
+    path = layout.notebook_path(course, layout.AUTOGRADED, LAB, "big_output")
     assert path.stat().st_size < 400 * 1024
 
 
@@ -186,14 +200,14 @@ def test_retry_failed_and_resume(course, first_run):
     outcomes, _ = first_run
     needing = {name for name, o in outcomes.items() if o.needs_regrading}
     assert needing == {"os_exit", "endless_loop", "exits_in_the_rerun"}
-    kept = {name: grade.notebook_path(course, grade.AUTOGRADED, LAB, name).read_bytes() for name in CORRECT}
-    retried = grade.autograde(course, LAB, retry_failed=True, echo=lambda line: None)
+    kept = {name: layout.notebook_path(course, layout.AUTOGRADED, LAB, name).read_bytes() for name in CORRECT}
+    retried = autograde.autograde(course, LAB, retry_failed=True, echo=lambda line: None)
     assert {o.student for o in retried} == needing
     lines = []
-    assert grade.autograde(course, LAB, echo=lines.append) == []
+    assert autograde.autograde(course, LAB, echo=lines.append) == []
     assert f"{len(outcomes)} submission(s) already graded and unchanged, skipped" in lines[0]
-    assert {name: grade.notebook_path(course, grade.AUTOGRADED, LAB, name).read_bytes() for name in CORRECT} == kept
-    assert all(grade.read_score(course, LAB, name) == 100 for name in CORRECT)
+    assert {name: layout.notebook_path(course, layout.AUTOGRADED, LAB, name).read_bytes() for name in CORRECT} == kept
+    assert all(gradebook.read_score(course, LAB, name) == 100 for name in CORRECT)
 
 
 def processes_in(folder) -> list[int]:
@@ -211,11 +225,11 @@ def processes_in(folder) -> list[int]:
 def test_killed_grader_resumes_without_losing_or_duplicating(course, first_run):
     """Killed after its first new grade, does a rerun grade exactly the rest, one gradebook entry each?"""
     release = notebooks.read(course.root / "assignments" / LAB / f"{LAB}.ipynb")
-    reference = mistakes.reference_solutions(notebooks.read(build.source_notebook(course, LAB)))
+    reference = mistakes.reference_solutions(notebooks.read(layout.source_notebook(course, LAB)))
     new = ["next_1", "next_2", "next_3"]
     demo.write_submissions(course, LAB, {name: ("", mistakes.fill(release, reference)) for name in new})
     grader = subprocess.Popen([sys.executable, "-m", "autograder.cli", "--root", str(course.root), "autograde", LAB],
-                              stdout=subprocess.PIPE, text=True, start_new_session=True, env=build.tool_env())
+                              stdout=subprocess.PIPE, text=True, start_new_session=True, env=process.tool_env())
     for line in grader.stdout:
         if line.startswith("next_"):
             break
@@ -226,9 +240,9 @@ def test_killed_grader_resumes_without_losing_or_duplicating(course, first_run):
             except ProcessLookupError:
                 pass
     grader.wait()
-    done = {name for name, o in grade.load_status(course, LAB).items() if name in new}
+    done = {name for name, o in outcome.load_status(course, LAB).items() if name in new}
     assert len(done) == 1
-    rest = grade.autograde(course, LAB, echo=lambda line: None)
+    rest = autograde.autograde(course, LAB, echo=lambda line: None)
     assert {o.student for o in rest} == set(new) - done and all(o.score == 100 for o in rest)
     with Gradebook(f"sqlite:///{course.root / 'gradebook.db'}", course.course.id) as gradebook:
         submissions = [s.student.id for s in gradebook.find_assignment(LAB).submissions]
@@ -236,7 +250,7 @@ def test_killed_grader_resumes_without_losing_or_duplicating(course, first_run):
 
 
 def cell_output(course, student: str, grade_id: str) -> str:
-    notebook = notebooks.read(grade.notebook_path(course, grade.AUTOGRADED, LAB, student))
+    notebook = notebooks.read(layout.notebook_path(course, layout.AUTOGRADED, LAB, student))
     cell = next(c for c in notebook.cells if notebooks.nbgrader_meta(c).get("grade_id") == grade_id)
     return "".join(o.get("text", "") for o in cell.get("outputs", []))
 
@@ -269,7 +283,7 @@ def test_kernel_runs_as_an_unprivileged_user(course, first_run):
 def test_kit_and_gradebook_are_intact(course, first_run):
     """After the class, are the kit's checks unchanged and the gradebook's scores readable and right?"""
     assert "resnet18_param_count = print" not in KIT_CHECKS.read_text()
-    assert all(grade.read_score(course, LAB, name) == 100 for name in CORRECT)
+    assert all(gradebook.read_score(course, LAB, name) == 100 for name in CORRECT)
 
 
 @pytest.mark.parametrize("student", sorted(TAMPERING))
@@ -278,16 +292,16 @@ def test_patched_checks_do_not_turn_a_failure_into_a_pass(course, first_run, stu
     points of the test its wrong confusion matrix fails, in the gradebook too, with the reason?"""
     outcome = first_run[0][student]
     assert outcome.graded and outcome.score == 100 - CONFUSION_POINTS
-    assert grade.read_score(course, LAB, student) == 100 - CONFUSION_POINTS
+    assert gradebook.read_score(course, LAB, student) == 100 - CONFUSION_POINTS
     assert any("test confusion_matrix_values passed in the notebook but fails with the kit's checks restored"
                in problem for problem in outcome.problems)
 
 
 def private_lines(course, student: str) -> set[str]:
     """Lines of the lab's checks and reference code that the student's own notebook does not hold (40+ chars)."""
-    package = Path(grade.build.KIT_DIR, "autograder")
+    package = Path(layout.KIT_DIR, "autograder")
     text = KIT_CHECKS.read_text() + (package / "goldens" / f"{LAB}_reference.py").read_text()
-    cells = notebooks.read(grade.notebook_path(course, grade.SUBMITTED, LAB, student)).cells
+    cells = notebooks.read(layout.notebook_path(course, layout.SUBMITTED, LAB, student)).cells
     submitted = "\n".join(cell.source for cell in cells)
     return {line.strip() for line in text.splitlines() if len(line.strip()) >= 40 and line.strip() not in submitted}
 
@@ -295,10 +309,9 @@ def private_lines(course, student: str) -> set[str]:
 @pytest.fixture(scope="module")
 def handed_back(course, first_run):
     """The class's feedback pages and Gradescope results."""
-    from autograder import feedback, gradescope
-
-    feedback.generate(course, LAB, echo=lambda line: None)
-    gradescope.write(course, LAB, echo=lambda line: None)
+    notes.generate(course, LAB, echo=lambda line: None)
+    gradescope.write(records.lab_results(course, LAB), leaks.private_text(course, LAB),
+                     course.root / layout.REPORTS / LAB / "gradescope", echo=lambda line: None)
 
 
 def test_printed_checks_do_not_reach_feedback(course, first_run, handed_back):
@@ -306,12 +319,12 @@ def test_printed_checks_do_not_reach_feedback(course, first_run, handed_back):
     outputs included, keep full marks while none of that text reaches its feedback or Gradescope results?"""
     assert first_run[0][LEAKER].graded and first_run[0][LEAKER].score == 100
     lines = private_lines(course, LEAKER)
-    autograded = grade.notebook_path(course, grade.AUTOGRADED, LAB, LEAKER).read_text()
+    autograded = layout.notebook_path(course, layout.AUTOGRADED, LAB, LEAKER).read_text()
     assert len(lines) > 20 and sum(json.dumps(line)[1:-1] in autograded for line in lines) > 20
     page = html.unescape(re.sub(r"<[^>]+>", "", (course.root / "feedback" / LEAKER / LAB / f"{LAB}.html").read_text()))
     results = (course.root / "reports" / LAB / "gradescope" / LEAKER / "results.json").read_text()
     assert [line for line in lines if line in page or json.dumps(line)[1:-1] in results] == []
-    assert page.count("PASSED: ") == len(notebooks.graded_tests(notebooks.read(build.source_notebook(course, LAB))))
+    assert page.count("PASSED: ") == len(notebooks.graded_tests(notebooks.read(layout.source_notebook(course, LAB))))
 
 
 def test_feedback_says_which_test_was_passed_by_patching(course, handed_back):

@@ -6,7 +6,12 @@ import pytest
 
 from nbgrader.api import Gradebook
 
-from autograder import build, demo, grade, mistakes, report
+from autograder import demo
+from autograder import mistakes
+from autograder.authoring import build
+from autograder.core import layout
+from autograder.grading import autograde
+from autograder.reports import pages
 from labkit import config
 
 pytestmark = pytest.mark.slow  # runs nbgrader, notebooks or training: not in the fast layer
@@ -24,9 +29,9 @@ def test_workers_grade_a_class_into_postgresql(kit, postgres, tmp_path):
     build.build(course, [LAB], goldens_dir=None)
     submissions = demo.simulated_class(course, LAB)
     demo.write_submissions(course, LAB, submissions)
-    outcomes = {o.student: o for o in grade.autograde(course, LAB, workers=2, echo=lambda line: None)}
+    outcomes = {o.student: o for o in autograde.autograde(course, LAB, workers=2, echo=lambda line: None)}
     points = {test.grade_id: test.points for test in demo.notebooks.graded_tests(
-        demo.notebooks.read(build.source_notebook(course, LAB)))}
+        demo.notebooks.read(layout.source_notebook(course, LAB)))}
     expected = {"correct": 100, "blank": 0}
     expected.update({m.name: 100 - sum(points[t] for t in m.fails) for m in mistakes.catalogue(LAB) if m.in_demo})
     assert {name: outcomes[name].score for name in expected} == expected
@@ -35,7 +40,7 @@ def test_workers_grade_a_class_into_postgresql(kit, postgres, tmp_path):
     with Gradebook(postgres, course.course.id) as gradebook:
         stored = {s.student.id: s.score for s in gradebook.find_assignment(LAB).submissions}
     assert {name: stored[name] for name in expected} == expected
-    report.write(course, LAB, echo=lambda line: None)
+    pages.write(course, LAB, echo=lambda line: None)
     with open(course.root / "reports" / LAB / "grades.csv", newline="") as f:
         rows = {row["student"]: row for row in csv.DictReader(f)}
     assert float(rows["correct"]["total"]) == 100 and rows["corrupt_file"]["status"] == "not graded"

@@ -4,7 +4,9 @@ import shutil
 
 import pytest
 
-from autograder import cli, golden, publish
+from autograder import cli
+from autograder.authoring import publish
+from autograder.checks import golden
 
 pytestmark = pytest.mark.slow  # runs nbgrader, notebooks or training: not in the fast layer
 

@@ -7,7 +7,9 @@ import pytest
 import torch
 from nbclient import NotebookClient
 
-from autograder import build, golden
+from autograder.checks import golden
+from autograder.core import layout
+from autograder.core import process
 from labkit import fixtures
 
 pytestmark = pytest.mark.slow  # runs nbgrader, notebooks or training: not in the fast layer
@@ -53,10 +55,10 @@ def test_reference_notebook_runs_top_to_bottom(kit, lab, cifar_batches, tmp_path
         for arch in ("resnet18", "resnet50"):
             fixtures.write_standin_weights(checkpoints, arch)
     for name, value in {"LABKIT_DATA": data, "LABKIT_CHECKPOINTS": checkpoints, "LABKIT_EPOCHS": "1",
-                        "LABKIT_IMAGE_SIZE": "64", "COURSE_ROOT": kit.root, "PATH": build.tool_env()["PATH"]}.items():
+                        "LABKIT_IMAGE_SIZE": "64", "COURSE_ROOT": kit.root, "PATH": process.tool_env()["PATH"]}.items():
         monkeypatch.setenv(name, str(value))
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
-    text, errors = run_notebook(build.source_notebook(kit, lab), tmp_path)
+    text, errors = run_notebook(layout.source_notebook(kit, lab), tmp_path)
     assert not errors, errors
     for snippet in EXPECTED_OUTPUT[lab]:
         assert snippet in text

@@ -11,7 +11,14 @@ import pytest
 from nbgrader.api import Gradebook
 
 import browser
-from autograder import build, cli, demo, export, grade, latepenalty, notebooks
+from autograder import cli
+from autograder import demo
+from autograder.core import layout
+from autograder.core import notebooks
+from autograder.core import process
+from autograder.grading import latepenalty
+from autograder.grading.outcome import load_status
+from autograder.reports import records
 from labkit import config
 
 pytestmark = pytest.mark.slow  # runs nbgrader, notebooks or training: not in the fast layer
@@ -35,7 +42,7 @@ def gradebook_finals(course: config.Course, lab: str) -> dict[str, float]:
 
 
 def not_graded(course: config.Course, lab: str) -> set[str]:
-    return {name for name, outcome in grade.load_status(course, lab).items() if not outcome.graded}
+    return {name for name, outcome in load_status(course, lab).items() if not outcome.graded}
 
 
 def test_lms_csv_holds_the_gradebooks_final_scores(graded):
@@ -108,7 +115,7 @@ def test_days_late_counts_started_days():
 
 def autograded_errors(course: config.Course, lab: str, student: str) -> dict[str, list[tuple[str, str]]]:
     """grade_id -> the errors (name, value) nbgrader recorded in each graded test cell of the autograded notebook."""
-    nb = notebooks.read(grade.notebook_path(course, grade.AUTOGRADED, lab, student))
+    nb = notebooks.read(layout.notebook_path(course, layout.AUTOGRADED, lab, student))
     return {notebooks.nbgrader_meta(c)["grade_id"]: [(o["ename"], o["evalue"]) for o in c.outputs
                                                      if o.output_type == "error"]
             for c in nb.cells if c.cell_type == "code" and notebooks.nbgrader_meta(c).get("grade")}
@@ -120,7 +127,7 @@ def test_gradescope_results_match_the_gradebook(graded):
     course, outcomes, _ = graded
     failures_seen = 0
     for lab in course.labs:
-        tests = {t.grade_id: t for t in export.graded_tests(course, lab)}
+        tests = {t.grade_id: t for t in records.graded_tests(course, lab)}
         finals = gradebook_finals(course, lab)
         for student, outcome in outcomes[lab].items():
             results = json.loads((course.root / "reports" / lab / "gradescope" / student / "results.json").read_text())
@@ -205,7 +212,7 @@ def test_report_page_states_the_gradebooks_numbers(graded):
             assert float(mean) == pytest.approx(sum(score for score, _ in grades) / len(grades), abs=0.005)
             passed = sum(score >= max_score for score, max_score in grades) / len(grades)
             assert pass_rate == f"{passed:.0%}", (lab, name)
-        assert [row[0] for row in per_test[1:]] == export.test_ids(course, lab)
+        assert [row[0] for row in per_test[1:]] == records.test_ids(course, lab)
         missing = next(t for t in parser.tables if t[0] == ["student", "status", "why"])
         assert {row[0] for row in missing[1:]} == not_graded(course, lab) and "corrupt_file" in not_graded(course, lab)
         assert all(row[2] == "; ".join(outcomes[lab][row[0]].problems) for row in missing[1:])
@@ -271,7 +278,7 @@ def test_course_report_writes_every_graded_lab(graded, tmp_path, capsys):
 
 def test_report_before_grading_says_what_to_run(kit, tmp_path, capsys, monkeypatch):
     """Does `course report` say to build first without a gradebook, and to autograde when a lab has no grades?"""
-    monkeypatch.setenv("PATH", build.tool_env()["PATH"])  # a new gradebook runs alembic
+    monkeypatch.setenv("PATH", process.tool_env()["PATH"])  # a new gradebook runs alembic
     shutil.copy(kit.root / "course.toml", tmp_path)
     assert cli.main(["--root", str(tmp_path), "report", "lab1"]) == 2
     assert "run `course build`" in capsys.readouterr().err

@@ -9,7 +9,11 @@ from dataclasses import asdict
 import pytest
 import torch
 
-from autograder import cli, reproduce
+from autograder import cli
+from autograder.checks import golden
+from autograder.core import layout
+from autograder.reproduce import common
+from autograder.reproduce import settings
 from labkit import fixtures
 
 RESULT_KEYS = {"test_accuracy", "test_accuracy_tta", "best_epoch", "best_val_accuracy", "epochs_run",
@@ -119,31 +123,31 @@ def test_interrupted_run_continues(course, data, capsys):
 
 def test_every_setting_builds_its_config():
     """Does every registered setting give a valid TrainConfig whose milestones scale with --epochs?"""
-    for lab_id, settings in reproduce.SETTINGS.items():
-        for name, setting in settings.items():
-            if isinstance(setting, reproduce.Setting):
+    for lab_id, lab_settings in settings.SETTINGS.items():
+        for name, setting in lab_settings.items():
+            if isinstance(setting, settings.Setting):
                 assert setting.config().epochs == setting.epochs, (lab_id, name)
-    assert reproduce.SETTINGS["lab2"]["2"].config(200).milestones == (100, 150)
-    assert reproduce.SETTINGS["lab2"]["2"].config(20).milestones == (10, 15)
-    quick = reproduce.SETTINGS["lab2"]["quick"].config()
-    assert quick.schedule == "onecycle" and quick.tta and reproduce.SETTINGS["lab2"]["quick"].val_fraction == 0
-    peer = reproduce.SETTINGS["lab2"]["quick-handout"].config()
+    assert settings.SETTINGS["lab2"]["2"].config(200).milestones == (100, 150)
+    assert settings.SETTINGS["lab2"]["2"].config(20).milestones == (10, 15)
+    quick = settings.SETTINGS["lab2"]["quick"].config()
+    assert quick.schedule == "onecycle" and quick.tta and settings.SETTINGS["lab2"]["quick"].val_fraction == 0
+    peer = settings.SETTINGS["lab2"]["quick-handout"].config()
     engine_path = {"pipeline": "engine", "precision": "auto", "channels_last": True, "epochs": quick.epochs}
     assert peer.pipeline == "handout" and {**asdict(peer), **engine_path} == asdict(quick)
 
 
 def test_commit_is_unknown_outside_git(tmp_path, monkeypatch):
     """Does the recorded commit read "unknown" when the kit is not a git checkout, and a hash when it is?"""
-    assert reproduce.kit_commit() != "unknown" or not (reproduce.KIT_DIR / ".git").exists()
-    monkeypatch.setattr(reproduce, "KIT_DIR", tmp_path)
-    assert reproduce.kit_commit() == "unknown"
+    assert common.kit_commit() != "unknown" or not (layout.KIT_DIR / ".git").exists()
+    monkeypatch.setattr(layout, "KIT_DIR", tmp_path)
+    assert common.kit_commit() == "unknown"
 
 
 @pytest.mark.slow
 def test_lab3_runs_as_written_and_scaled(course, data):
     """Does lab 3 keep the handout's iteration milestones as written, scale them otherwise, and train ResNet44?"""
-    as_written = reproduce.SETTINGS["lab3"]["as-written"].config()
-    scaled = reproduce.SETTINGS["lab3"]["scaled"].config()
+    as_written = settings.SETTINGS["lab3"]["as-written"].config()
+    scaled = settings.SETTINGS["lab3"]["scaled"].config()
     assert as_written.schedule == "multistep_iterations" and as_written.milestones == (32000, 48000)
     assert scaled.schedule == "multistep" and scaled.milestones == (25, 37)
     assert as_written.augmentation == scaled.augmentation == "rotate_affine_jitter"  # the handout's, not crop + flip
@@ -166,7 +170,7 @@ def test_lab4_trains_the_four_configurations(course, fundus_data, capsys):
     assert cli.main(["--root", str(course), "reproduce", "lab4", "--data", str(fundus_data), "--epochs", "1",
                      "--image-size", "32", "--device", "cpu"]) == 0
     folder = course / "results" / "lab4"
-    records = {name: json.loads((folder / f"{name}-1ep-32px.json").read_text()) for name in reproduce.SETTINGS["lab4"]}
+    records = {name: json.loads((folder / f"{name}-1ep-32px.json").read_text()) for name in settings.SETTINGS["lab4"]}
     assert set(records) == {"resnet18-pretrained", "resnet18-scratch", "resnet50-pretrained", "resnet50-scratch"}
     test_levels = [int(line.split(",")[1]) for line in (fundus_data / "test.csv").read_text().split()[1:]]
     for record in records.values():
@@ -195,7 +199,6 @@ def test_lab4_without_weights_says_where_to_put_them(course, fundus_data, capsys
 @pytest.mark.slow
 def test_lab1_writes_both_instructor_checkpoints(course, data, capsys):
     """Do lab 1's CPU settings (the default on a CPU) write checkpoints that load into the reference models, with JSON?"""
-    from autograder import golden
     from labkit import train
 
     assert cli.main(["--root", str(course), "reproduce", "lab1", "--epochs", "1", "--data", str(data),
@@ -218,9 +221,9 @@ def test_lab1_writes_both_instructor_checkpoints(course, data, capsys):
 
 def test_lab1_decays_every_20_epochs_at_any_length():
     """Does main.py's lr ÷3 every 20 epochs hold at the full length and at a CPU length?"""
-    full = reproduce.SETTINGS["lab1"]["resnet50-full"].config()
+    full = settings.SETTINGS["lab1"]["resnet50-full"].config()
     assert full.milestones == tuple(range(20, 285, 20)) and abs(full.gamma - 1 / 3) < 1e-12 and full.lr == 1e-3
-    assert reproduce.SETTINGS["lab1"]["vgg16-cpu"].config(45).milestones == (20, 40)
+    assert settings.SETTINGS["lab1"]["vgg16-cpu"].config(45).milestones == (20, 40)
 
 
 @pytest.mark.slow

@@ -4,9 +4,11 @@ import json
 
 import pytest
 
-from autograder import reproduce, reproduce_fundus
+from autograder.core import layout
+from autograder.reproduce import settings
+from autograder.reproduce import tables
 
-RESULTS = reproduce.KIT_DIR / "results"
+RESULTS = layout.KIT_DIR / "results"
 CIFAR_KEYS = {"test_accuracy", "epochs", "epochs_run", "training_seconds", "precision", "hardware", "cpu_capability",
               "torch", "commit", "date", "data", "history", "config"}
 FUNDUS_KEYS = {"test_accuracy", "balanced_accuracy", "majority_baseline", "confusion_matrix", "epochs", "image_size",
@@ -28,9 +30,9 @@ def test_results_are_committed():
 @pytest.mark.parametrize("lab, path, record", records(), ids=lambda value: getattr(value, "name", None))
 def test_each_run_names_its_data_length_and_hardware(lab, path, record):
     """Does every committed run say what data it used, how long it trained, on what, in what precision?"""
-    fundus = reproduce.renderer(lab) is reproduce_fundus.table
+    fundus = tables.renderer(lab) is tables.fundus_table
     assert (FUNDUS_KEYS if fundus else CIFAR_KEYS) <= set(record), path
-    assert record["lab"] == lab and record["setting"] in reproduce.SETTINGS[lab]
+    assert record["lab"] == lab and record["setting"] in settings.SETTINGS[lab]
     assert record["data"]["source"] and record["data"]["train_images"] > 1000, path  # real data, not a fixture
     assert len(record["history"]) == record.get("epochs_run", record["epochs"])
     assert record["training_seconds"] > 0 and record["precision"] in ("fp32", "bf16", "fp16")
@@ -40,7 +42,7 @@ def test_each_run_names_its_data_length_and_hardware(lab, path, record):
 def test_tables_are_generated_from_the_json():
     """Is each results/<lab>/README.md, and the summary in the kit's README, exactly what the JSON gives?"""
     for lab in sorted(p for p in RESULTS.iterdir() if p.is_dir()):
-        expected = reproduce.renderer(lab.name)(lab.name, reproduce.read_records(lab.name, lab))
+        expected = tables.renderer(lab.name)(lab.name, tables.read_records(lab.name, lab))
         assert (lab / "README.md").read_text() == expected, f"{lab}/README.md is stale: run `course results`"
-    readme = (reproduce.KIT_DIR / "README.md").read_text()
-    assert reproduce.summary(RESULTS) in readme, "the README's results summary is stale: run `course results`"
+    readme = (layout.KIT_DIR / "README.md").read_text()
+    assert tables.summary(RESULTS) in readme, "the README's results summary is stale: run `course results`"

@@ -4,7 +4,7 @@ import pytest
 
 import harness
 from labkit import self_check
-from autograder import notebooks
+from autograder.core import notebooks
 
 
 def test_every_lab_has_a_selfcheck(kit):

@@ -7,7 +7,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-from autograder import golden
+from autograder.checks import golden
 
 OVERFIT_BATCH, OVERFIT_STEPS, OVERFIT_LOSS = 16, 25, 0.05
 

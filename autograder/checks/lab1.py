@@ -12,7 +12,7 @@ import functools
 import torch
 from torch import nn
 
-from autograder import golden
+from autograder.checks import golden
 from autograder.checks.common import (Parts, count, expect_golden, expect_shape, gradients_reach_every_parameter,
                                       overfits_one_batch, shape_of)
 

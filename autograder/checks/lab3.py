@@ -16,7 +16,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 from torchvision import transforms
 
-from autograder import golden
+from autograder.checks import golden
 from autograder.checks.common import Parts, count, expect_golden, expect_shape, overfits_one_batch
 
 LAB = "lab3"

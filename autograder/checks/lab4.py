@@ -17,7 +17,7 @@ import torch
 import torchvision
 from torch import nn
 
-from autograder import golden
+from autograder.checks import golden
 from autograder.checks.common import count, expect_shape, gradients_reach_every_parameter, overfits_one_batch
 from labkit import fixtures, fundus
 

@@ -6,7 +6,7 @@ import copy
 import importlib
 from dataclasses import dataclass, field
 
-from autograder import notebooks
+from autograder.core import notebooks
 
 
 @dataclass(frozen=True)

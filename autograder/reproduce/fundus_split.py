@@ -16,11 +16,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from autograder.core import process
+from autograder.core.errors import SplitError
 from labkit import fundus
-
-
-class SplitError(ValueError):
-    """The source folder or CSV cannot be split as asked."""
 
 
 @dataclass(frozen=True)
@@ -81,9 +79,7 @@ def place_image(source: Path, target: Path, size: int | None) -> None:
 
 def write_csv(path: Path, rows: list[tuple[str, int]]) -> None:
     """image,level rows, written through a temporary file."""
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text("image,level\n" + "".join(f"{name},{level}\n" for name, level in rows), encoding="utf-8")
-    os.replace(temporary, path)
+    process.write_atomic(path, "image,level\n" + "".join(f"{name},{level}\n" for name, level in rows))
 
 
 def split(images: Path, labels_csv: Path, data_root: Path, test_fraction: float = 0.2, seed: int = 0,

@@ -1,6 +1,6 @@
 """What must not reach students: the text of the hidden tests, the kit's checks and the reference code.
 
-A failed test's message (from the clean re-run, autograder/verify.py) is shown in feedback only when
+A failed test's message (from the clean re-run, autograder/sandbox/verify.py) is shown in feedback only when
 no run of WINDOW characters of it appears in that private text (its string and number literals left
 out: messages quote those) and not in the text the students were given.
 """
@@ -14,13 +14,12 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from autograder import build, nbconfig, notebooks
+from autograder.core import layout, modules, notebooks
 from labkit import config
 
 WINDOW = 40  # characters: long enough that kit messages and student code never match by chance
 WITHHELD = ("(its message is withheld: it holds text of the grader's private files; run the visible checks in "
             "your notebook to see what is wrong)")
-CHECK_FILES = ("checks/common.py", "golden.py")
 SPACE = re.compile(r"\s+")
 
 
@@ -46,10 +45,14 @@ def without_literals(code: str) -> str:
     return code
 
 
-def hidden_tests(notebook) -> str:
-    """The code between the hidden-test markers of every cell of `notebook`."""
-    return "\n".join(match.group(0) for cell in notebook.cells if cell.cell_type == "code"
-                     for match in re.finditer(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS", cell.source, re.S))
+def module_file(name: str) -> Path:
+    """The source file of the kit's module `name` (found without importing it)."""
+    return layout.KIT_DIR.joinpath(*name.split(".")).with_suffix(".py")
+
+
+def check_files(lab_id: str) -> list[Path]:
+    """The kit's code the lab's checks run: its checks module and the helpers every check uses."""
+    return [module_file(name) for name in (modules.lab_checks(lab_id), *modules.CHECK_HELPERS)]
 
 
 @dataclass(frozen=True)
@@ -72,12 +75,11 @@ class PrivateText:
 @cache
 def _private_text(root: Path, lab_id: str) -> PrivateText:
     course = config.load(root)
-    source = notebooks.read(build.source_notebook(course, lab_id))
-    package = build.KIT_DIR / "autograder"
-    checks = [package / "checks" / f"{lab_id}.py", *(package / name for name in CHECK_FILES)]
-    private = [path.read_text(encoding="utf-8") for path in checks if path.is_file()]
-    private = [without_literals(code) for code in (*private, notebooks.reference_source(source), hidden_tests(source))]
-    release = course.root / nbconfig.RELEASE_DIR / lab_id / f"{lab_id}.ipynb"
+    source = notebooks.read(layout.source_notebook(course, lab_id))
+    private = [path.read_text(encoding="utf-8") for path in check_files(lab_id) if path.is_file()]
+    private = [without_literals(code) for code in (*private, notebooks.reference_source(source),
+                                                   notebooks.hidden_tests(source))]
+    release = layout.release_notebook(course, lab_id)
     visible = [cell.source for cell in notebooks.read(release).cells] if release.is_file() else []
     return PrivateText(squeeze("\n".join(private)), squeeze("\n".join(visible)))
 

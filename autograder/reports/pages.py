@@ -9,8 +9,11 @@ import math
 import statistics
 from pathlib import Path
 
-from autograder import export, gradescope, plots
-from autograder.export import REPORTS, Record
+from autograder.core import layout
+from autograder.core.errors import ReportError
+from autograder.feedback.leaks import private_text
+from autograder.reports import csvs, gradescope, plots
+from autograder.reports.records import Record, graded_labs, lab_results
 from labkit import config
 
 STYLE = """
@@ -111,29 +114,28 @@ def page(course: config.Course, lab_id: str, records: list[Record], summary, ima
 
 def write_lab(course: config.Course, lab_id: str, echo=print) -> Path:
     """reports/<lab>/: grades.csv, the plots as PNG, report.html and gradescope/; return the HTML path."""
-    records = export.require_records(course, lab_id)
-    tests = export.graded_tests(course, lab_id)
-    folder = course.root / REPORTS / lab_id
+    results = lab_results(course, lab_id)
+    folder = course.root / layout.REPORTS / lab_id
     folder.mkdir(parents=True, exist_ok=True)
-    export.write_csv(course, lab_id, echo=echo)
-    summary = plots.test_summary(records, tests)
-    figures = {"score_distribution": plots.score_distribution(records, course.lab(lab_id).points),
-               "per_test": plots.per_test(summary), "heatmap": plots.heatmap(records, tests),
-               "grading_time": plots.grading_time(records)}
+    csvs.write_lab_csv(results, csvs.default_path(course, lab_id), echo)
+    summary = plots.test_summary(results.records, results.tests)
+    figures = {"score_distribution": plots.score_distribution(results.records, course.lab(lab_id).points),
+               "per_test": plots.per_test(summary), "heatmap": plots.heatmap(results.records, results.tests),
+               "grading_time": plots.grading_time(results.records)}
     images = {name: save(fig, folder / f"{name}.png") for name, fig in figures.items()}
     path = folder / "report.html"
-    path.write_text(page(course, lab_id, records, summary, images), encoding="utf-8")
-    gradescope.write(course, lab_id, echo)
+    path.write_text(page(course, lab_id, results.records, summary, images), encoding="utf-8")
+    gradescope.write(results, private_text(course, lab_id), folder / "gradescope", echo)
     echo(f"{lab_id}: report -> {path}")
     return path
 
 
 def write(course: config.Course, lab_id: str | None = None, echo=print) -> list[Path]:
     """Report `lab_id` (or every lab graded so far) and write the LMS CSV; return the HTML paths."""
-    labs = [lab_id] if lab_id else export.graded_labs(course)
+    labs = [lab_id] if lab_id else graded_labs(course)
     if not labs:
-        raise export.ReportError(f"no lab of {course.root / config.CONFIG_NAME} has been graded yet: "
-                                 f"run `course autograde <lab>` first")
+        raise ReportError(f"no lab of {course.root / config.CONFIG_NAME} has been graded yet: "
+                          f"run `course autograde <lab>` first")
     pages = [write_lab(course, lab, echo) for lab in labs]
-    export.write_course_csv(course, echo=echo)
+    csvs.write_course_csv(course, echo=echo)
     return pages

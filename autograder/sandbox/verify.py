@@ -11,7 +11,7 @@ It also gives each failed test the message students see in their feedback: the c
 AssertionError, only when every frame from the check down to the `assert` is the kit's code (a
 message raised by, or passed through, student code could carry anything the kernel can read).
 
-    python -m autograder.verify LAB CELL_TIMEOUT < NOTEBOOK > VERDICTS_JSON   (inside the grading sandbox)
+    python -m autograder.sandbox.verify LAB CELL_TIMEOUT < NOTEBOOK > VERDICTS_JSON   (inside the grading sandbox)
 
 The notebook comes on stdin and the verdicts go to stdout, not through files a kernel could write;
 it warms up (imports, snapshot) before reading stdin, so it can be started while nbgrader runs.
@@ -30,11 +30,15 @@ from typing import Callable
 
 import nbformat
 
+from autograder.core import modules as kit_modules
+from autograder.core import notebooks
+
 # Modules whose attributes the hidden tests rely on; their classes and functions are restored too.
+# Every name must import: a module that does not fails the re-run (fail closed), it is never skipped.
 TRUSTED = ("builtins", "math", "functools", "importlib", "numpy", "torch", "torch.nn", "torch.nn.functional",
            "torch.nn.init", "torch.autograd", "torch.optim", "torchvision", "torchvision.models",
-           "torchvision.models.resnet", "autograder", "autograder.golden", "autograder.checks",
-           "autograder.checks.common", "labkit", "labkit.fixtures", "labkit.fundus", "labkit.checks")
+           "torchvision.models.resnet", "autograder", "autograder.core.layout", kit_modules.CHECKS,
+           *kit_modules.CHECK_HELPERS, "labkit", "labkit.fixtures", "labkit.fundus", "labkit.checks")
 
 
 class Snapshot:
@@ -99,13 +103,8 @@ _MISSING = object()
 
 def trusted_modules(lab_id: str) -> list[types.ModuleType]:
     """The trusted modules, imported now (before any student code), the lab's checks and reference included."""
-    modules = []
-    for name in (*TRUSTED, f"autograder.checks.{lab_id}"):
-        try:
-            modules.append(importlib.import_module(name))
-        except ImportError:
-            continue
-    checks = sys.modules[f"autograder.checks.{lab_id}"]
+    modules = [importlib.import_module(name) for name in (*TRUSTED, kit_modules.lab_checks(lab_id))]
+    checks = sys.modules[kit_modules.lab_checks(lab_id)]
     if hasattr(checks, "reference"):
         modules.append(checks.reference())
     return modules
@@ -158,7 +157,6 @@ def message(error: BaseException, trusted: dict[types.CodeType, dict]) -> str:
 
 
 MESSAGE_LIMIT = 300
-CHECK_MODULES = ("autograder.golden", "autograder.checks.common")
 
 
 def run(read_notebook: Callable[[], str], lab_id: str, cell_timeout: int = 120) -> dict[str, str | None]:
@@ -170,21 +168,20 @@ def run(read_notebook: Callable[[], str], lab_id: str, cell_timeout: int = 120) 
     os.environ.setdefault("NBGRADER_EXECUTION", "autograde")
     shell = InteractiveShell.instance()
     snapshot = Snapshot(trusted_modules(lab_id))
-    trusted = kit_code([sys.modules[name] for name in (*CHECK_MODULES, f"autograder.checks.{lab_id}")])
+    trusted = kit_code([sys.modules[name] for name in (*kit_modules.CHECK_HELPERS, kit_modules.lab_checks(lab_id))])
     verdicts = {}
-    for cell in nbformat.reads(read_notebook(), as_version=4).cells:
-        if cell.cell_type != "code":
-            continue
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("grade") and not meta.get("solution"):
+    cells = [(cell.source, notebooks.nbgrader_meta(cell)["grade_id"] if notebooks.is_graded_test(cell) else None)
+             for cell in nbformat.reads(read_notebook(), as_version=4).cells if cell.cell_type == "code"]
+    for source, test in cells:  # which cells are tests is settled before any student code runs
+        if test:
             snapshot.restore()
         signal.signal(signal.SIGALRM, _alarm)
         signal.alarm(cell_timeout)
-        result = shell.run_cell(cell.source, store_history=False, silent=True)
+        result = shell.run_cell(source, store_history=False, silent=True)
         signal.alarm(0)
-        if meta.get("grade") and not meta.get("solution"):
+        if test:
             error = result.error_in_exec or result.error_before_exec
-            verdicts[meta["grade_id"]] = None if error is None else message(error, trusted)
+            verdicts[test] = None if error is None else message(error, trusted)
     return verdicts
 
 

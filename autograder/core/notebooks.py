@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 
+from autograder.core.errors import CourseError
+
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 HIDDEN_MARKERS = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
 DEFINITIONS_TAG = "definitions"
+# The code between the hidden-test markers, marker lines included (a cell may hold several such regions).
+HIDDEN_REGION = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[ \t]*\n?", re.S | re.M)
 
 
-class NotebookError(ValueError):
+class NotebookError(CourseError, ValueError):
     """A notebook file that cannot be read as a Jupyter notebook."""
 
 
@@ -49,11 +54,22 @@ def nbgrader_meta(cell) -> dict:
     return cell.get("metadata", {}).get("nbgrader", {})
 
 
+def is_graded_test(cell) -> bool:
+    """True for an autograded test cell: a graded code cell that is not an answer."""
+    meta = nbgrader_meta(cell)
+    return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
 def graded_tests(notebook) -> list[GradedTest]:
     """The autograded test cells in notebook order, with their points."""
-    return [GradedTest(meta["grade_id"], float(meta.get("points", 0)), cell.source)
-            for cell in notebook.cells
-            if cell.cell_type == "code" and (meta := nbgrader_meta(cell)).get("grade") and not meta.get("solution")]
+    return [GradedTest(nbgrader_meta(cell)["grade_id"], float(nbgrader_meta(cell).get("points", 0)), cell.source)
+            for cell in notebook.cells if is_graded_test(cell)]
+
+
+def hidden_tests(notebook) -> str:
+    """The hidden-test regions of every code cell of `notebook`, one after another."""
+    return "".join(match.group(0) for cell in notebook.cells if cell.cell_type == "code"
+                   for match in HIDDEN_REGION.finditer(cell.source))
 
 
 def solution_cells(notebook) -> dict[str, str]:

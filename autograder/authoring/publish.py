@@ -6,7 +6,9 @@ import shutil
 import tomllib
 from pathlib import Path
 
-from autograder import build, colab, nbconfig, notebooks
+from autograder.authoring import colab
+from autograder.core import layout, notebooks
+from autograder.core.errors import PublishError
 from labkit import config
 
 MARKER = ".course-publish"
@@ -15,10 +17,6 @@ FORBIDDEN_TEXT = (*notebooks.SOLUTION_MARKERS, *notebooks.HIDDEN_MARKERS, "autog
 FORBIDDEN_SUFFIXES = {".pt", ".ckpt", ".db"}
 MIN_ANSWER_LENGTH = 24  # shorter reference lines (`model.eval()`) also stand in ordinary code
 IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
-
-
-class PublishError(RuntimeError):
-    """The target folder is not ours to overwrite, or the published tree would leak something."""
 
 
 def answer_lines(source_notebook) -> set[str]:
@@ -36,7 +34,7 @@ def answer_lines(source_notebook) -> set[str]:
 
 def leaks(course: config.Course, tree: Path) -> list[str]:
     """'<file>: <what>' for every reference line, marker, hidden test or binary artefact in `tree`."""
-    answers = set().union(*(answer_lines(notebooks.read(build.source_notebook(course, lab))) for lab in course.labs))
+    answers = set().union(*(answer_lines(notebooks.read(layout.source_notebook(course, lab))) for lab in course.labs))
     found = []
     for path in sorted(p for p in tree.rglob("*") if p.is_file()):
         name = path.relative_to(tree).as_posix()
@@ -65,7 +63,7 @@ def student_readme(course: config.Course) -> str:
     rows = "".join(f"| {lab.id} | {lab.title} | [open in Colab]({colab.badge_url(course, lab.id)}) |\n"
                    for lab in course.labs.values())
     return (f"# {course.course.title or course.course.id}: labs\n\n"
-            f"Open a lab's notebook from `{nbconfig.RELEASE_DIR}/<lab>/<lab>.ipynb` (Jupyter, JupyterHub) or from "
+            f"Open a lab's notebook from `{layout.RELEASE_DIR}/<lab>/<lab>.ipynb` (Jupyter, JupyterHub) or from "
             f"Colab. Locally, `pip install -e .` installs the helpers the notebooks import (`labkit`).\n\n"
             f"| lab | title | Colab |\n| --- | --- | --- |\n{rows}\n"
             f"Fill every `# YOUR CODE HERE`, run the check under it, and submit the notebook as your course asks.\n")
@@ -86,8 +84,8 @@ def publish(course: config.Course, target: Path, echo=print) -> Path:
     """Write the student tree to `target` and check it; return `target`."""
     target = Path(target).resolve()
     prepare_target(target)
-    shutil.copytree(course.root / nbconfig.RELEASE_DIR, target / nbconfig.RELEASE_DIR, ignore=IGNORED)
-    kit_root = Path(config.__file__).resolve().parents[1]
+    shutil.copytree(course.root / layout.RELEASE_DIR, target / layout.RELEASE_DIR, ignore=IGNORED)
+    kit_root = layout.KIT_DIR
     shutil.copytree(kit_root / STUDENT_PACKAGE, target / STUDENT_PACKAGE, ignore=IGNORED)
     shutil.copy(course.root / config.CONFIG_NAME, target / config.CONFIG_NAME)
     (target / "pyproject.toml").write_text(student_pyproject(kit_root), encoding="utf-8")

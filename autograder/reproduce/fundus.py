@@ -11,14 +11,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from autograder import golden
-from autograder.reproduce import (FundusSetting, ReproduceError, check_resumable, kit_commit, max_load, paths,
-                                  percent, pick_device, run_name, time_cell, write_table)
+from autograder.checks import golden
+from autograder.core import process
+from autograder.core.errors import ReproduceError
+from autograder.reproduce.common import check_resumable, kit_commit, paths, pick_device
+from autograder.reproduce.settings import FundusSetting, run_name
+from autograder.reproduce.tables import max_load, write_table
 from labkit import config, engine, fundus
-
-KAGGLE_TRAIN_IMAGES = 28_000  # the handout's training split of the Kaggle retinopathy images (about 28k)
-TINY_TRAIN_IMAGES = 1_000     # below this, a data set is a fixture: its figures say nothing about accuracy
-
 
 def data_folder(root: Path) -> Path:
     """`root` itself when it holds images/ and the CSVs, else root/fundus (the data root's layout)."""
@@ -74,7 +73,7 @@ def run(course: config.Course, lab_id: str, name: str, setting: FundusSetting, e
     elif files["checkpoint"].is_file():
         check_resumable(files["checkpoint"], files["data"], identity, config)
         echo(f"resuming {files['checkpoint']} (the epochs it holds are not trained again)")
-    engine.atomic_write_text(files["data"], json.dumps(identity, indent=2))
+    process.write_atomic(files["data"], json.dumps(identity, indent=2))
     started = datetime.now(timezone.utc)
     train_data, test_data = fundus.in_memory(train_set), fundus.in_memory(test_set)
     try:
@@ -101,7 +100,7 @@ def run(course: config.Course, lab_id: str, name: str, setting: FundusSetting, e
         "handout_accuracy": setting.handout, "setting_fields": dataclasses.asdict(setting),
         "config": dataclasses.asdict(config), "history": history,
     }
-    engine.atomic_write_text(files["json"], json.dumps(record, indent=2))
+    process.write_atomic(files["json"], json.dumps(record, indent=2))
     torch.save({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, files["weights"])
     write_table(lab_id, files["table"].parent, echo)
     echo(f"test accuracy {record['test_accuracy']:.2f} % (best epoch {record['best_test_accuracy']:.2f} %), balanced "
@@ -117,30 +116,3 @@ def fundus_identity(folder: Path, train_set, test_set) -> dict:
     return {"source": "fundus photographs (CSV + JPEG folder)", "path": str(folder.resolve()),
             "train_images": len(train_set), "test_images": len(test_set),
             "fingerprint": f"{zlib.crc32(names.encode()):08x}"}
-
-
-def table(lab_id: str, records: list[dict]) -> str:
-    """Lab 4's Markdown table: accuracy beside balanced accuracy, the majority baseline and the handout."""
-    lines = [f"# {lab_id}: pretrained versus scratch, retrained with `course reproduce`", "",
-             "Accuracy alone flatters a model on this data (about 73 % of the images are level 0): balanced "
-             "accuracy and the majority-class baseline stand beside it.", ""]
-    tiny = [r.get("run", r["setting"]) for r in records if r["data"]["train_images"] < TINY_TRAIN_IMAGES]
-    subset = [r.get("run", r["setting"]) for r in records
-              if TINY_TRAIN_IMAGES <= r["data"]["train_images"] < KAGGLE_TRAIN_IMAGES]
-    if tiny:
-        lines += [f"**Small data set:** {', '.join(tiny)} trained on fewer than {TINY_TRAIN_IMAGES:,} images; their "
-                  "figures say nothing about accuracy.", ""]
-    if subset:
-        lines += [f"**Subset:** {', '.join(subset)} trained on fewer images than the handout's ~{KAGGLE_TRAIN_IMAGES:,} "
-                  "(the training images column); compare with the handout accordingly.", ""]
-    lines += ["| setting | epochs | image size | best test accuracy (%) | final test accuracy (%) | balanced accuracy "
-              "(%) | majority baseline (%) | handout (%) | time | hardware | training images |", "|" + " --- |" * 11]
-    for r in records:
-        lines.append(
-            f"| {r.get('run', r['setting'])} | {r['epochs']} | {r['image_size']} | {percent(r['best_test_accuracy'])} | "
-            f"{percent(r['test_accuracy'])} | {percent(r['balanced_accuracy'])} | {percent(r['majority_baseline'])} | "
-            f"{percent(r['handout_accuracy'])} | {time_cell(r)} | {r['hardware']}, {r['device']} "
-            f"{r.get('precision', '')} | {r['data']['train_images']:,} |")
-    lines += ["", "Handout: the best test accuracy per run of handout 004 (— where it gives none). The JSON of each "
-              "setting beside this file holds its per-epoch history, confusion matrix and per-level recall."]
-    return "\n".join(lines) + "\n"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from autograder import nbconfig
+from autograder.core import layout
 from labkit import config
 
 BADGE_LINK = re.compile(r"\(https://colab\.research\.google\.com/github/[^)\s]+\)")
@@ -14,7 +14,7 @@ INSTALL_URL = re.compile(r"git\+https://github\.com/[^\"'\s]+")
 def badge_url(course: config.Course, lab_id: str) -> str:
     """The Colab link of the student notebook of `lab_id` in the course's repository."""
     return (f"https://colab.research.google.com/github/{course.colab.repository}/blob/{course.colab.branch}/"
-            f"{nbconfig.RELEASE_DIR}/{lab_id}/{lab_id}.ipynb")
+            f"{layout.RELEASE_DIR}/{lab_id}/{lab_id}.ipynb")
 
 
 def install_url(course: config.Course) -> str:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from autograder import grade, leaks, notebooks, preprocessors
-from autograder.export import REPORTS, Record, graded_tests, require_records
-from labkit import config
+from autograder.core import notebooks
+from autograder.feedback.leaks import PrivateText
+from autograder.feedback.verdicts import verdict
+from autograder.grading.outcome import Outcome
+from autograder.reports.records import LabResults, Record
 
 VISIBILITY = "visible"
 
@@ -23,19 +25,19 @@ def summary(record: Record) -> str:
     return text
 
 
-def test_output(record: Record, test: notebooks.GradedTest, outcome: grade.Outcome | None,
-                private: leaks.PrivateText) -> str:
+def test_output(record: Record, test: notebooks.GradedTest, outcome: Outcome | None,
+                private: PrivateText) -> str:
     """A test's output: nothing when it passed, else the verdict students also read in their feedback."""
     score = record.scores.get(test.grade_id, 0.0)
     if score >= test.points:
         return ""
     message = outcome.messages.get(test.grade_id) if outcome else None
-    return preprocessors.verdict(test.points, score, message and private.clean(message),
+    return verdict(test.points, score, message and private.clean(message),
                                  bool(outcome) and test.grade_id in outcome.zeroed)
 
 
-def results(record: Record, tests: list[notebooks.GradedTest], outcome: grade.Outcome | None,
-            private: leaks.PrivateText) -> dict:
+def results(record: Record, tests: list[notebooks.GradedTest], outcome: Outcome | None,
+            private: PrivateText) -> dict:
     """One submission in Gradescope's results.json format."""
     return {
         "score": record.final if record.graded else 0.0,
@@ -49,16 +51,14 @@ def results(record: Record, tests: list[notebooks.GradedTest], outcome: grade.Ou
     }
 
 
-def write(course: config.Course, lab_id: str, echo=print) -> list[Path]:
-    """Write every student's results.json for `lab_id`; return their paths."""
-    tests = graded_tests(course, lab_id)
-    folder = course.root / REPORTS / lab_id / "gradescope"
+def write(results_of_lab: LabResults, private: PrivateText, folder: Path, echo=print) -> list[Path]:
+    """Write every student's <folder>/<student>/results.json; return their paths."""
     paths = []
-    outcomes, private = grade.load_status(course, lab_id), leaks.private_text(course, lab_id)
-    for record in require_records(course, lab_id):
+    for record in results_of_lab.records:
         path = folder / record.student / "results.json"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(results(record, tests, outcomes.get(record.student), private), indent=2), encoding="utf-8")
+        outcome = results_of_lab.outcomes.get(record.student)
+        path.write_text(json.dumps(results(record, results_of_lab.tests, outcome, private), indent=2), encoding="utf-8")
         paths.append(path)
-    echo(f"{lab_id}: Gradescope results for {len(paths)} student(s) -> {folder}")
+    echo(f"{results_of_lab.lab_id}: Gradescope results for {len(paths)} student(s) -> {folder}")
     return paths

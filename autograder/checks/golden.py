@@ -11,7 +11,8 @@ from types import ModuleType
 import torch
 from torch import nn
 
-GOLDENS_DIR = Path(__file__).parent / "goldens"
+from autograder.core.layout import GOLDENS_DIR
+
 TOLERANCE = 1e-6  # max |student - reference| / (1 + |reference|), float64 on the CPU
 # How far a fresh build may be from the committed goldens: float64 kernels differ between CPUs (AVX2,
 # AVX-512) in the last bits (~1e-15 relative), an edited reference part by far more than TOLERANCE.

@@ -11,8 +11,8 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from autograder.export import Record  # noqa: E402
-from autograder.notebooks import GradedTest  # noqa: E402
+from autograder.core.notebooks import GradedTest  # noqa: E402
+from autograder.reports.records import Record  # noqa: E402
 
 GRADED, NOT_GRADED = "#4c72b0", "#c44e52"
 

@@ -1,0 +1,1 @@
+"""What course authors run: `course build` (goldens, student notebooks, Colab links) and `course publish`."""

@@ -1,0 +1,15 @@
+"""The line a student reads under a graded test, in feedback and in the LMS's results alike."""
+
+from __future__ import annotations
+
+NO_MESSAGE = "(no message recorded: ask your instructor to grade it with `course autograde`)"
+
+
+def verdict(points: float, score: float, message: str | None, zeroed: bool) -> str:
+    """PASSED with the points, or FAILED with the points and why."""
+    if score >= points:
+        return f"PASSED: {score:g}/{points:g} points"
+    if zeroed:
+        return (f"FAILED: {score:g}/{points:g} points. It passed only in your own kernel: with the grader's checks "
+                f"restored it fails ({message or NO_MESSAGE}). Do not change the grader's functions.")
+    return f"FAILED: {score:g}/{points:g} points. {message or NO_MESSAGE}"

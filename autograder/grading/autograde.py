@@ -1,0 +1,106 @@
+"""`course autograde`: each submission graded in its own process, within limits, several at once.
+
+A run that is stopped part-way resumes: submissions already graded (and unchanged since) are not graded
+again; `--retry-failed` grades exactly those marked "needs regrading".
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+
+from autograder.core import layout
+from autograder.core.errors import BuildError
+from autograder.grading import outcome as outcomes_file
+from autograder.grading.outcome import Outcome
+from autograder.grading.submission import file_hash, grade_one, limits
+from autograder.sandbox import isolation, session
+from autograder.sandbox.limits import cgroups_available
+from labkit import config
+
+
+def to_grade(course: config.Course, lab_id: str, status: dict[str, Outcome], only: list[str] | None,
+             retry_failed: bool, force: bool) -> tuple[list[str], list[str]]:
+    """(students to grade, students skipped because their unchanged submission already has an outcome)."""
+    if only:
+        return list(only), []
+    names = layout.students(course, lab_id)
+    if retry_failed:
+        return [name for name in names if name in status and status[name].needs_regrading], []
+    if force:
+        return names, []
+    done = [name for name in names if name in status and status[name].submission_hash
+            == file_hash(layout.notebook_path(course, layout.SUBMITTED, lab_id, name))]
+    return [name for name in names if name not in done], done
+
+
+def protections(course: config.Course, lab_id: str, echo) -> tuple[bool, bool]:
+    """(isolated, as an unprivileged user): what this machine allows; logged, and warned about when missing."""
+    isolated, why_not = isolation.isolation_available()
+    as_user, why_root = session.user_available() if isolated else (False, "")
+    for line in session.protections(cgroups_available(), isolated, why_not, as_user, why_root):
+        outcomes_file.log(course, lab_id, f"protection: {line}")
+    if not isolated:
+        echo(f"{lab_id}: WARNING: grading kernels are not isolated here ({why_not}): student code can reach the "
+             f"course files; grade untrusted submissions in a container that holds nothing else")
+    elif not as_user:
+        echo(f"{lab_id}: WARNING: grading kernels run as root without capabilities, not as an unprivileged user "
+             f"({why_root}): they can read root's files that are not hidden")
+    return isolated, as_user
+
+
+def announce(course: config.Course, lab_id: str, names: list[str], workers: int, echo) -> None:
+    lab_limits = limits(course, lab_id)
+    echo(f"{lab_id}: grading {len(names)} submission(s) with {workers} worker(s); limits per submission: cell "
+         f"{lab_limits.cell_timeout} s, notebook {lab_limits.notebook_timeout} s, CPU {lab_limits.cpu_time} s, "
+         f"memory {lab_limits.memory} MiB, {lab_limits.processes} processes, output {lab_limits.output} KiB per cell")
+
+
+def record(course: config.Course, lab_id: str, status: dict[str, Outcome], outcome: Outcome, output: str) -> None:
+    """Save one finished outcome in the status file and the log (the main thread does this, one at a time)."""
+    status[outcome.student] = outcome
+    outcomes_file.save_status(course, lab_id, status)
+    outcomes_file.log(course, lab_id, f"{time.strftime('%Y-%m-%d %H:%M:%S')} {outcome.line()}")
+    if not outcome.graded and output:
+        outcomes_file.log(course, lab_id, output)
+
+
+def autograde(course: config.Course, lab_id: str, only: list[str] | None = None, echo=print, workers: int = 1,
+              retry_failed: bool = False, force: bool = False) -> list[Outcome]:
+    """Grade the submissions of `lab_id` (`workers` at a time), one line each as they finish.
+
+    By default, submissions already graded and unchanged since are skipped (a stopped run resumes);
+    `retry_failed` grades only those marked "needs regrading", `force` every one, `only` those named.
+    """
+    course.lab(lab_id)
+    if workers < 1:
+        raise BuildError(f"--workers must be at least 1, got {workers}")
+    if course.gradebook_missing:
+        raise BuildError(f"{course.gradebook_missing}: run `course build` in {course.root} first")
+    status = outcomes_file.load_status(course, lab_id)
+    names, done = to_grade(course, lab_id, status, only, retry_failed, force)
+    if done:
+        waiting = sum(status[name].needs_regrading for name in done)
+        echo(f"{lab_id}: {len(done)} submission(s) already graded and unchanged, skipped (--force grades them again"
+             + (f"; {waiting} need regrading: --retry-failed" if waiting else "") + ")")
+    if not names:
+        echo(f"{lab_id}: nothing to grade" + ("" if done or retry_failed else
+                                             f" (no submissions in {course.root / layout.SUBMITTED}/<student>/{lab_id}/)"))
+        return []
+    announce(course, lab_id, names, workers, echo)
+    isolated, as_user = protections(course, lab_id, echo)
+    outcomes = []
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(grade_one, course, lab_id, student, isolated, as_user) for student in names]
+        for future in as_completed(futures):
+            outcome, output = future.result()
+            record(course, lab_id, status, outcome, output)
+            echo(outcome.line())
+            outcomes.append(outcome)
+    outcomes.sort(key=lambda o: names.index(o.student))
+    graded = sum(o.graded for o in outcomes)
+    regrade = sum(o.needs_regrading for o in outcomes)
+    echo(f"{lab_id}: {graded} graded, {len(outcomes) - graded - regrade} not graded, {regrade} need regrading"
+         + (f" (`course autograde {lab_id} --retry-failed`)" if regrade else "")
+         + f" (log: {outcomes_file.log_path(course, lab_id)})")
+    return outcomes

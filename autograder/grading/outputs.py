@@ -1,0 +1,80 @@
+"""What an autograded notebook's outputs say: cells that raised or timed out, and output cut to the limit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+
+from autograder.core import notebooks
+
+TRUNCATED = "\n[... output cut by the grader: {size} KiB printed, the first {limit} KiB kept]\n"
+
+
+def cell_problems(path: Path) -> tuple[list[str], list[str]]:
+    """(problems, limit hits) of the autograded notebook at `path`.
+
+    Problems: 'cell <id> raised <Error>: <message>' for every non-test cell that raised.
+    Limit hits: 'cell <id> hit the cell time limit' for every cell (tests included) that timed out.
+    """
+    try:
+        notebook = notebooks.read(path)
+    except notebooks.NotebookError as error:
+        return [str(error)], []
+    problems, hits = [], []
+    for index, cell in enumerate(notebook.cells):
+        meta = notebooks.nbgrader_meta(cell)
+        name = meta.get("grade_id") or f"#{index}"
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            if output.get("output_type") != "error":
+                continue
+            if output.get("ename") == "CellTimeoutError":
+                hits.append(f"cell {name} hit the cell time limit")
+            elif not meta.get("grade"):
+                problems.append(f"cell {name} raised {output['ename']}: {output['evalue'][:120]}")
+    return problems, hits
+
+
+def output_size(output) -> int:
+    """Bytes of text an output holds (stream text, or its data's text forms)."""
+    if output.get("output_type") == "stream":
+        return len(output.get("text", "").encode())
+    return sum(len("".join(value).encode()) for value in output.get("data", {}).values() if isinstance(value, (str, list)))
+
+
+def cut_outputs(path: Path, limit_kib: int) -> list[str]:
+    """Cut every cell's output in the notebook at `path` to `limit_kib` KiB; one line per cell that was cut."""
+    try:
+        notebook = notebooks.read(path)
+    except notebooks.NotebookError:
+        return []
+    limit, cut = limit_kib * 1024, []
+    for index, cell in enumerate(notebook.cells):
+        outputs = cell.get("outputs", []) if cell.cell_type == "code" else []
+        size = sum(output_size(o) for o in outputs)
+        if size <= limit:
+            continue
+        kept, budget = [], limit
+        for output in outputs:
+            if output.get("output_type") == "error" or output_size(output) <= budget:
+                kept.append(output)
+                budget -= output_size(output) if output.get("output_type") != "error" else 0
+            elif output.get("output_type") == "stream" and budget > 0:
+                output["text"] = output["text"].encode()[:budget].decode(errors="ignore")
+                kept.append(output)
+                budget = 0
+        note = TRUNCATED.format(size=size // 1024, limit=limit_kib)
+        kept.append(nbformat.v4.new_output("stream", name="stderr", text=note))
+        cell["outputs"] = kept
+        cut.append(f"cell {notebooks.nbgrader_meta(cell).get('grade_id') or f'#{index}'} printed {size // 1024} KiB; "
+                   f"the first {limit_kib} KiB were kept (output limit)")
+    if cut:
+        nbformat.write(notebook, path)
+    return cut
+
+
+def passed_tests(path: Path) -> set[str]:
+    """The graded test cells of the autograded notebook at `path` that ran without an error."""
+    return {notebooks.nbgrader_meta(cell)["grade_id"] for cell in notebooks.read(path).cells
+            if notebooks.is_graded_test(cell)
+            and not any(o.get("output_type") == "error" for o in cell.get("outputs", []))}

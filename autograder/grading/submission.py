@@ -1,0 +1,208 @@
+"""Grading one submission: nbgrader autograde in the sandbox, beside a clean re-run of its hidden tests.
+
+A submission whose grading hit a time limit or lost its kernel is marked "needs regrading" with the
+reason, never scored zero. A test that passed in the student's kernel but fails in the clean re-run
+(autograder/sandbox/verify.py) was passed by tampering with the checks and scores 0.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from autograder.core import layout, modules, notebooks, process
+from autograder.grading import gradebook, jobs, outputs
+from autograder.grading.outcome import Outcome
+from autograder.sandbox.limits import Limits
+from autograder.sandbox.session import KERNEL_NAME, Session
+from labkit import config
+
+KERNEL_THREADS = 1  # torch threads per grading kernel: more thrash when kernels share a busy CPU
+# What a grading kernel must not see: the course's private files (the kit's own solutions/ too).
+HIDDEN = (layout.SOURCE_DIR, layout.SUBMITTED, layout.AUTOGRADED, layout.FEEDBACK, layout.REPORTS,
+          layout.STATUS_DIR, layout.LOG_DIR, "gradebook.db", config.CONFIG_NAME, layout.CONFIG_FILE)
+
+
+def limits(course: config.Course, lab_id: str) -> Limits:
+    return Limits(**course.limits(lab_id))
+
+
+def file_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
+
+
+def hidden_paths(course: config.Course) -> list[str]:
+    """Absolute paths an isolated grading kernel finds empty: the course's private files and the kit's solutions."""
+    paths = [course.root / name for name in HIDDEN] + [layout.KIT_DIR / layout.SOURCE_DIR]
+    return sorted({str(path) for path in paths if path.exists()})
+
+
+def kernel_command(lab_id: str, student: str, lab_limits: Limits, kernel_dir: str | None) -> list[str]:
+    """nbgrader autograde for one student with the sandbox kernel; when isolated (`kernel_dir` given) it talks to
+    the kernel over IPC sockets in `kernel_dir`, the one folder both sides of the sandbox see."""
+    command = [sys.executable, "-m", "nbgrader", "autograde", lab_id, "--student", student, "--force",
+               f"--Execute.timeout={lab_limits.cell_timeout}", f"--Execute.kernel_name={KERNEL_NAME}"]
+    return command + (["--KernelManager.transport=ipc", f"--KernelManager.ip={kernel_dir}/ipc"] if kernel_dir else [])
+
+
+def sanitized(course: config.Course, lab_id: str, path: Path) -> nbformat.NotebookNode:
+    """The submitted notebook at `path` as nbgrader autograde runs it: outputs cleared, duplicate cells
+    dropped, test and locked cells restored from the gradebook (nbgrader's own preprocessors)."""
+    from nbgrader.preprocessors import ClearOutput, DeduplicateIds, OverwriteCells
+
+    notebook = notebooks.read(path)
+    resources = {"nbgrader": {"notebook": lab_id, "assignment": lab_id, "db_url": gradebook.db_url(course)}}
+    for step in (ClearOutput(), DeduplicateIds(), OverwriteCells()):
+        notebook, resources = step.preprocess(notebook, resources)
+    return notebook
+
+
+def died(output: str) -> bool:
+    """True when nbgrader's output says the kernel died under it."""
+    return any(sign in output for sign in ("DeadKernelError", "Kernel died", "kernel died"))
+
+
+@dataclass
+class Run:
+    """What nbgrader and the clean re-run gave for one submission."""
+
+    code: int | None                                 # nbgrader's exit code; None: stopped at the notebook limit
+    output: str                                      # nbgrader's output (and the re-run's stderr when it failed)
+    verdicts: dict[str, str | None] | str | None     # the re-run's verdicts, why it gave none, or None: not run
+    refused: int | None                              # processes the cgroup refused
+
+    @property
+    def completed(self) -> bool:
+        return self.code == 0 and not died(self.output)
+
+
+def verified(verifier: jobs.Job, timeout: float, errors) -> tuple[dict[str, str | None] | str, str]:
+    """The clean re-run's verdicts (grade_id -> None when passed, else the student-facing message), or the
+    reason it gave none; and what it printed to stderr (for the log: student code prints there too)."""
+    code, output = jobs.finish(verifier, max(timeout, 1))
+    try:
+        verdicts = json.loads(output) if code == 0 else None
+    except json.JSONDecodeError:
+        verdicts = None
+    if isinstance(verdicts, dict):
+        return verdicts, ""
+    errors.seek(0)
+    why = "it ran past the notebook time limit" if code is None else f"it exited with code {code}"
+    return f"the hidden tests could not be re-run in a clean process ({why}; see the log)", errors.read()[-4000:]
+
+
+def run_in_sandbox(course: config.Course, lab_id: str, student: str, isolated: bool, as_user: bool,
+                   deadline: float) -> Run:
+    """nbgrader autograde of the submission under the lab's limits, and the clean re-run beside it; the
+    re-run's verdicts are read only when every cell of nbgrader's run finished."""
+    lab_limits = limits(course, lab_id)
+    path = layout.notebook_path(course, layout.SUBMITTED, lab_id, student)
+    graded = layout.notebook_path(course, layout.AUTOGRADED, lab_id, student)
+    hide = hidden_paths(course) if isolated else None
+    with Session(f"{lab_id}-{student}", lab_limits, hide, KERNEL_THREADS, as_user) as box, \
+            tempfile.TemporaryFile("w+", encoding="utf-8") as restored, tempfile.TemporaryFile("w+") as errors:
+        restored.write(nbformat.writes(sanitized(course, lab_id, path)))
+        restored.seek(0)
+        env = process.tool_env(**box.env)
+        verifier = jobs.start([*box.prefix(), sys.executable, "-m", modules.VERIFY, lab_id,
+                               str(lab_limits.cell_timeout)], path.parent, env, restored, errors)
+        code, output = jobs.run_limited(kernel_command(lab_id, student, lab_limits, box.folder if isolated else None),
+                                        course.root, lab_limits.notebook_timeout, env)
+        verdicts = None
+        if code == 0 and not died(output) and not outputs.cell_problems(graded)[1]:
+            verdicts, printed = verified(verifier, deadline - time.monotonic(), errors)
+            output += printed
+        else:
+            jobs.finish(verifier, 0)
+    return Run(code, output, verdicts, box.refused)
+
+
+class Grader:
+    """Turns one submission's run into its outcome."""
+
+    def __init__(self, course: config.Course, lab_id: str, student: str):
+        self.course, self.lab_id, self.student = course, lab_id, student
+        self.started = time.monotonic()
+        self.path = layout.notebook_path(course, layout.SUBMITTED, lab_id, student)
+        self.limits = limits(course, lab_id)
+        self.digest = ""
+
+    @property
+    def kept(self) -> str:
+        return f"the submission is kept at {self.path.relative_to(self.course.root)}"
+
+    def not_graded(self, reason: str, regrade: bool = False, score: float | None = None) -> Outcome:
+        return Outcome(self.student, False, score, self.course.lab(self.lab_id).points,
+                       time.monotonic() - self.started, [reason], needs_regrading=regrade,
+                       submission_hash=self.digest)
+
+    def unreadable(self) -> Outcome | None:
+        """The outcome of a submission that is missing or not a notebook; None when it can be graded."""
+        if not self.path.is_file():
+            return self.not_graded(f"no {self.path.name} in {self.path.parent.relative_to(self.course.root)}; "
+                                   f"ask for the notebook")
+        self.digest = file_hash(self.path)
+        try:
+            notebooks.read(self.path)
+        except notebooks.NotebookError as error:
+            return self.not_graded(f"{error}; {self.kept}; ask the student to submit it again")
+        return None
+
+    def failed_run(self, run: Run) -> Outcome | None:
+        """The outcome when nbgrader did not finish: a time limit, a dead kernel or an error of its own."""
+        if run.code is None:
+            return self.not_graded(f"grading took longer than {self.limits.notebook_timeout} s (notebook_timeout) "
+                                   f"and was stopped; {self.kept}", regrade=True)
+        if died(run.output):
+            return self.not_graded(f"the kernel died (the notebook exited with os._exit, crashed, or hit the "
+                                   f"CPU-time limit of {self.limits.cpu_time} s); {self.kept}", regrade=True)
+        if run.code != 0:
+            return self.not_graded(f"nbgrader autograde failed (it exited with code {run.code}; see the log); "
+                                   f"{self.kept}", regrade=True)
+        return None
+
+    def outcome(self, run: Run) -> Outcome:
+        """The score of a finished run, tests passed only by tampering zeroed, with every problem named."""
+        failed = self.failed_run(run)
+        if failed:
+            return failed
+        graded = layout.notebook_path(self.course, layout.AUTOGRADED, self.lab_id, self.student)
+        problems, hits = outputs.cell_problems(graded)
+        problems += outputs.cut_outputs(graded, self.limits.output)
+        if run.refused:
+            problems.append(f"the notebook tried to run more than {self.limits.processes} processes at once "
+                            f"(process limit; {run.refused} refused)")
+        if hits:
+            score = gradebook.read_score(self.course, self.lab_id, self.student)
+            hits = [f"{hit} ({self.limits.cell_timeout} s)" for hit in hits]
+            return self.not_graded("; ".join(hits) + f"; scored {score:g} with those cells cut short",
+                                   regrade=True, score=score)
+        if not isinstance(run.verdicts, dict):
+            return self.not_graded(f"{run.verdicts}; {self.kept}", regrade=True)
+        zeroed = sorted(t for t in outputs.passed_tests(graded) if run.verdicts.get(t) is not None)
+        if zeroed:
+            gradebook.zero_grades(self.course, self.lab_id, self.student, zeroed)
+        problems += [f"test {t} passed in the notebook but fails with the kit's checks restored "
+                     f"({run.verdicts[t][:120]}): the notebook changes the grader's checks; scored 0" for t in zeroed]
+        return Outcome(self.student, True, gradebook.read_score(self.course, self.lab_id, self.student),
+                       self.course.lab(self.lab_id).points, time.monotonic() - self.started, problems,
+                       submission_hash=self.digest,
+                       messages={t: m for t, m in run.verdicts.items() if m is not None}, zeroed=zeroed)
+
+
+def grade_one(course: config.Course, lab_id: str, student: str, isolated: bool = False,
+              as_user: bool = False) -> tuple[Outcome, str]:
+    """Grade one submission; returns its outcome and nbgrader's output (for the log)."""
+    grader = Grader(course, lab_id, student)
+    unreadable = grader.unreadable()
+    if unreadable:
+        return unreadable, ""
+    run = run_in_sandbox(course, lab_id, student, isolated, as_user, grader.started + grader.limits.notebook_timeout)
+    return grader.outcome(run), run.output

@@ -1,0 +1,1 @@
+"""What instructors read: the grade records, CSVs, plots, the HTML page, Gradescope's results."""

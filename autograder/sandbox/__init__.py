@@ -1,0 +1,1 @@
+"""Where student code runs while it is graded: limits, isolation, the kernel's session, the clean re-run."""

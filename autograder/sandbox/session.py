@@ -1,0 +1,163 @@
+"""The grading kernel's sandbox: a kernel spec that applies the limits and the isolation, and one
+submission's session (cgroup, private folder, the prefix that runs any program the same way).
+
+nbgrader starts the kernel from the kernel spec `course-sandbox` that `write_kernel_spec` writes;
+its command is `python -m autograder.sandbox LIMITS CGROUP PLAN -- python -m ipykernel_launcher -f FILE`,
+which sets the limits on itself, joins the submission's cgroup, isolates itself, and then becomes the
+kernel (exec). Protections the platform lacks are skipped and named by `protections`.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+
+from autograder.core import modules
+from autograder.sandbox.isolation import DROP_CAPABILITIES, SANDBOX_USER, Isolation, isolate
+from autograder.sandbox.limits import (Limits, apply_rlimits, create_cgroup, join_cgroup, peak_processes,
+                                       remove_cgroup)
+
+KERNEL_NAME = "course-sandbox"
+
+PROBE_LIMITS = Limits(cell_timeout=60, notebook_timeout=60, cpu_time=60, memory=4096, processes=64, output=256)
+USER_PROBE = (f"import importlib.util, os, sys, ipykernel, {modules.VERIFY}; "
+              "assert importlib.util.find_spec('torch'); open(os.path.join(sys.argv[1], 'ok'), 'w').write('1')")
+
+
+@functools.cache
+def user_available() -> tuple[bool, str]:
+    """(whether a kernel can run as SANDBOX_USER in the sandbox: its Python, packages and kit readable, why not)."""
+    folder = Path(tempfile.mkdtemp(prefix="course-user-probe-"))
+    try:
+        os.chown(folder, *SANDBOX_USER)
+        command = [*launcher(PROBE_LIMITS, None, Isolation([], str(folder), list(SANDBOX_USER))),
+                   sys.executable, "-c", USER_PROBE, str(folder)]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+        works = (folder / "ok").is_file()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return works, "" if works else (done.stderr.strip().splitlines() or ["unknown"])[-1]
+
+
+# ---------------------------------------------------------------------------------------------
+# The kernel spec
+
+
+def protections(cgroup: bool, isolated: bool, why_not: str = "", user: bool = False, why_root: str = "") -> list[str]:
+    """One line per protection: active, or missing and why."""
+    root = os.geteuid() == 0
+    if isolated:
+        return [
+            (f"user: the kernel runs as uid {SANDBOX_USER[0]} (nobody), not root: active" if user else
+             f"user: NOT active ({why_root or 'unavailable'}): the kernel runs as root without capabilities"),
+            "limits: CPU time, data memory, file size and core dumps per kernel process (setrlimit): active",
+            "processes: " + ("pids cgroup per submission: active" if cgroup else "no writable pids cgroup here"),
+            "isolation: own mount, network and PID namespaces; file system read-only; course files, source "
+            "notebooks, gradebook and other submissions hidden; private /tmp; no network; no capabilities: active",
+            "leftover processes: the PID namespace ends with the kernel" + (", and the cgroup is emptied" if cgroup else ""),
+        ]
+    return [
+        "limits: CPU time, data memory, file size and core dumps per kernel process (setrlimit): active",
+        "processes: " + ("pids cgroup per submission: active" if cgroup else
+                         "per-user RLIMIT_NPROC only" + (" (ignored for root)" if root else "")
+                         + ": no writable pids cgroup here"),
+        "leftover processes: " + ("killed through the cgroup after each submission" if cgroup else
+                                  "the submission's process group is killed after it (a child that calls setsid escapes)"),
+        "isolation: NOT active (" + (why_not or "unavailable") + "): the grading kernel runs as "
+        + ("root" if root else f"uid {os.geteuid()}") + " and can reach the course files; see the README",
+    ]
+
+
+def launcher(limits: Limits, cgroup: Path | None, isolation: Isolation | None) -> list[str]:
+    """`python -m autograder.sandbox LIMITS CGROUP PLAN --`: put before a command to run it like the kernel."""
+    plan = json.dumps(asdict(isolation)) if isolation else ""
+    return [sys.executable, "-m", modules.SANDBOX, json.dumps(asdict(limits)), str(cgroup or ""), plan, "--"]
+
+
+def write_kernel_spec(folder: Path, limits: Limits, cgroup: Path | None, threads: int,
+                      isolation: Isolation | None = None) -> Path:
+    """Write folder/kernels/course-sandbox/kernel.json for these limits; return `folder` (for JUPYTER_PATH)."""
+    spec = folder / "kernels" / KERNEL_NAME
+    spec.mkdir(parents=True, exist_ok=True)
+    argv = [*launcher(limits, cgroup, isolation), sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    env = {name: str(threads) for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
+    if isolation:
+        env.update(HOME="/tmp", TMPDIR="/tmp", MPLCONFIGDIR="/tmp/matplotlib")
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": argv, "display_name": "Python 3 (course grading limits)", "language": "python",
+        "env": env, "metadata": {"debugger": False}}, indent=1), encoding="utf-8")
+    return folder
+
+
+def as_user(user: list[int] | None) -> list[str]:
+    """setpriv options that run the command as `user` ([uid, gid]) with no supplementary groups."""
+    return [f"--reuid={user[0]}", f"--regid={user[1]}", "--clear-groups"] if user else []
+
+
+def hand_over_connection_file(command: list[str], user: list[int]) -> None:
+    """Give `user` the kernel's connection file (`-f FILE`: nbgrader writes it readable by root only)."""
+    if "-f" in command[:-1]:
+        os.chown(command[command.index("-f") + 1], *user)
+
+
+def main(argv: list[str]) -> None:
+    """Kernel launcher: LIMITS_JSON CGROUP ISOLATION_JSON -- KERNEL COMMAND; apply the limits, isolate, exec the kernel."""
+    limits, cgroup, plan, command = Limits(**json.loads(argv[0])), argv[1], argv[2], argv[4:]
+    if cgroup:
+        try:
+            join_cgroup(cgroup)
+        except OSError as error:
+            print(f"course sandbox: could not join {cgroup}: {error}", file=sys.stderr)
+    apply_rlimits(limits)
+    if plan:
+        isolation = Isolation(**json.loads(plan))
+        if isolation.user:
+            hand_over_connection_file(command, isolation.user)
+        isolate(isolation)
+        command = [shutil.which("setpriv"), *DROP_CAPABILITIES, *as_user(isolation.user), "--", *command]
+    os.execv(command[0], command)
+
+
+
+class Session:
+    """One submission's sandbox: its pids cgroup, a private folder with the kernel spec, and the command
+    prefix that runs any program under the same limits and isolation. Removed (processes killed) on exit."""
+
+    def __init__(self, name: str, limits: Limits, hide: list[str] | None, threads: int, user: bool = False):
+        self.name, self.limits, self.hide, self.threads, self.user = name, limits, hide, threads, user
+
+    def __enter__(self) -> "Session":
+        self.cgroup = create_cgroup(f"{self.name}-{os.getpid()}", self.limits.processes)
+        self._folder = tempfile.TemporaryDirectory(prefix="course-kernel-")
+        self.folder = self._folder.name
+        user = list(SANDBOX_USER) if self.user and self.hide is not None else None
+        if user:  # the kernel's folder and the connection files' folder become the kernel user's
+            os.mkdir(f"{self.folder}/runtime")
+            for path in (self.folder, f"{self.folder}/runtime"):
+                os.chown(path, *user)
+        self.isolation = Isolation(self.hide, self.folder, user) if self.hide is not None else None
+        write_kernel_spec(Path(self.folder), self.limits, self.cgroup, self.threads, self.isolation)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.refused = peak_processes(self.cgroup) if self.cgroup else None
+        remove_cgroup(self.cgroup)
+        self._folder.cleanup()
+
+    @property
+    def env(self) -> dict[str, str]:
+        """Environment for nbgrader: the kernel spec, torch threads, connection files in the private folder."""
+        threads = {name: str(self.threads) for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
+        return {"JUPYTER_PATH": self.folder, "JUPYTER_RUNTIME_DIR": f"{self.folder}/runtime", "TMPDIR": self.folder,
+                **threads}
+
+    def prefix(self) -> list[str]:
+        """Put before a command to run it under this submission's limits and isolation."""
+        return launcher(self.limits, self.cgroup, self.isolation)
