@@ -6,6 +6,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from labkit.labs import lab2, lab3, lab4
+
 # Lab 1: for a (2, 3, 32, 32) input, each stage's output (C, H, W) and where to look when it is off.
 RESNET50_STAGES = (
     ("layer1", (64, 8, 8), "7x7 conv stride 2 padding 3, then 3x3 max pool stride 2 padding 1"),
@@ -111,7 +113,7 @@ def check_vgg(make_layers, VGG, cfg) -> None:
 
 
 # Lab 2: option-A CIFAR ResNets.
-CIFAR_RESNET_PARAMETERS = {20: 269_722, 32: 464_154, 44: 658_586}
+CIFAR_RESNET_PARAMETERS = lab2.PARAMETERS
 
 
 def check_identity_padding(IdentityPadding) -> None:
@@ -148,7 +150,7 @@ def check_cifar_resnet(resnet) -> None:
 
 
 # Lab 3: statistics, augmentation, split, ResNet44, the loop.
-RESNET44_CONV_SHORTCUT_PARAMETERS = 681_818
+RESNET44_CONV_SHORTCUT_PARAMETERS = lab3.RESNET44_PARAMETERS
 
 
 def check_channel_stats(channel_stats, per_image_stats) -> None:
@@ -212,7 +214,7 @@ def check_loop(train_one_epoch, validate, fit) -> None:
 
 
 # Lab 4: the fundus Dataset, torchvision-named ResNet18/50 with 5 outputs, the evaluation metrics.
-TRANSFER_PARAMETERS = {"resnet18": 11_179_077, "resnet50": 23_518_277}  # torchvision's, 5-way head
+TRANSFER_PARAMETERS = lab4.PARAMETERS
 
 
 def check_fundus_dataset(RetinopathyDataset) -> None:

@@ -113,6 +113,17 @@ def load(root: Path | str, train: bool, allow_download: bool = False) -> Split:
         f"it there, set LABKIT_DATA to a folder that has it, or set download = true in course.toml.")
 
 
+def train_val_split(split: Split, val_fraction: float = 0.1,
+                    seed: int = 0) -> tuple[Split, Split | None]:
+    """A seeded split into train and validation parts (lab 2's, image for image); no validation part at 0."""
+    if val_fraction == 0:
+        return split, None
+    order = torch.randperm(len(split), generator=torch.Generator().manual_seed(seed)).numpy()
+    n_val = int(len(split) * val_fraction)
+    part = lambda index: Split(split.images[index], split.labels[index])  # noqa: E731
+    return part(order[n_val:]), part(order[:n_val])
+
+
 def handout_transform(train: bool, mean=HANDOUT_MEAN, std=HANDOUT_STD) -> transforms.Compose:
     """main.py's per-sample pipeline: pad-4 crop + flip (train only), ToTensor, Normalize."""
     augment = [transforms.RandomCrop(32, padding=4), transforms.RandomHorizontalFlip()] if train else []

@@ -20,6 +20,7 @@ from torch.nn import functional as F
 
 from labkit import augment, progress
 from labkit.cifar10 import Split
+from labkit.device import default_device
 from labkit.files import write_atomic
 
 
@@ -265,11 +266,6 @@ def describe_hardware(device: torch.device) -> str:
 def cpu_cores() -> int:
     """The CPU cores this process may run on."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
-def default_device() -> torch.device:
-    """The first GPU when there is one, else the CPU."""
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 # ---------------------------------------------------------------------------------------------

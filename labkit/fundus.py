@@ -139,6 +139,16 @@ def load_pretrained(model: nn.Module, state: dict[str, torch.Tensor]) -> nn.Modu
     return model
 
 
+def start_model(factory, arch: str, pretrained: bool, weights: Path, download: bool = False, seed: int = 0) -> nn.Module:
+    """A fresh `factory()` ("resnet18" / "resnet50" with a 5-way head), seeded: ImageNet weights from `weights`
+    in its body when `pretrained`, else random."""
+    torch.manual_seed(seed)
+    model = factory()
+    if pretrained:
+        load_pretrained(model, pretrained_state(arch, weights, download))
+    return model
+
+
 # ---------------------------------------------------------------------------------------------
 # Training and evaluation: the images decoded once through the lab's Dataset, trained with labkit.engine
 

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from labkit import config
+from labkit.device import pick_device
 
 GRADING_ENV = ("NBGRADER_EXECUTION", "LABKIT_GRADING")
 
@@ -67,12 +68,6 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-
-
-def pick_device(requested: str | None = None) -> torch.device:
-    """`requested` ('cpu', 'cuda', ...) or $LABKIT_DEVICE, else CUDA when present, else CPU."""
-    name = requested or os.environ.get("LABKIT_DEVICE") or ("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
 
 
 def quiet_warnings() -> None:

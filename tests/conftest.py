@@ -103,3 +103,10 @@ def postgres():
     subprocess.run([*as_postgres, str(bin_dir / "pg_ctl"), "-D", str(folder / "data"), "-m", "immediate", "stop"],
                    capture_output=True)
     shutil.rmtree(folder, ignore_errors=True)
+
+
+def pytest_collection_modifyitems(items):
+    """Everything under tests/integration/ is end to end: marked slow, so `pytest -m "not slow"` skips it."""
+    for item in items:
+        if "integration" in item.path.parts:
+            item.add_marker(pytest.mark.slow)

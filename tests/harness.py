@@ -8,8 +8,10 @@ from pathlib import Path
 from autograder import mistakes
 from autograder.core import notebooks
 from autograder.sandbox import verify
+from labkit import config
 
 ROOT = Path(__file__).resolve().parents[1]
+LABS = tuple(config.load(ROOT).labs)  # the kit's labs, as course.toml lists them
 
 
 def source_notebook(lab_id: str):

@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from autograder.checks import golden
+from labkit.device import default_device
 
 OVERFIT_BATCH, OVERFIT_STEPS, OVERFIT_LOSS = 16, 25, 0.05
 
@@ -65,7 +66,7 @@ def overfits_one_batch(factory: Callable[[], nn.Module], lr: float = 1e-3, class
 
     Bounded by steps, not seconds; runs on the GPU when there is one.
     """
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = default_device()
     torch.manual_seed(0)
     model = factory().to(device).train()
     images = torch.randn(OVERFIT_BATCH, 3, 32, 32, device=device)

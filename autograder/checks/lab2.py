@@ -15,9 +15,10 @@ from torch import nn
 from autograder.checks import golden
 from autograder.checks.common import (Parts, count, expect_golden, expect_shape, gradients_reach_every_parameter,
                                       overfits_one_batch, shape_of)
+from labkit.labs import lab2
 
 LAB = "lab2"
-PARAMETERS = {20: 269_722, 32: 464_154, 44: 658_586}  # option A, 10 classes
+PARAMETERS = lab2.PARAMETERS
 STAGES = (("layers_2n", (2, 16, 32, 32)), ("layers_4n", (2, 32, 16, 16)), ("layers_6n", (2, 64, 8, 8)))
 
 

@@ -18,9 +18,10 @@ from torchvision import transforms
 
 from autograder.checks import golden
 from autograder.checks.common import Parts, count, expect_golden, expect_shape, overfits_one_batch
+from labkit.labs import lab3
 
 LAB = "lab3"
-RESNET44_PARAMETERS = 681_818
+RESNET44_PARAMETERS = lab3.RESNET44_PARAMETERS
 STAGES = (("layer1", (2, 16, 32, 32)), ("layer2", (2, 32, 16, 16)), ("layer3", (2, 64, 8, 8)))
 HISTORY_KEYS = {"epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy"}
 

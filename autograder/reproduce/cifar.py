@@ -18,17 +18,6 @@ from autograder.reproduce.tables import max_load, write_table
 from labkit import cifar10, config, engine
 
 
-def train_val_split(split: cifar10.Split, val_fraction: float = 0.1,
-                    seed: int = 0) -> tuple[cifar10.Split, cifar10.Split | None]:
-    """A seeded split into train and validation parts (lab 2's, image for image); no validation part at 0."""
-    if val_fraction == 0:
-        return split, None
-    order = torch.randperm(len(split), generator=torch.Generator().manual_seed(seed)).numpy()
-    n_val = int(len(split) * val_fraction)
-    part = lambda index: cifar10.Split(split.images[index], split.labels[index])  # noqa: E731
-    return part(order[n_val:]), part(order[:n_val])
-
-
 def data_identity(root: Path, train: cifar10.Split, test: cifar10.Split) -> dict:
     """Where the data came from, its size, and a fingerprint that changes with its content."""
     fingerprint = zlib.crc32(train.labels.tobytes(), zlib.crc32(train.images[:512].tobytes()))
@@ -51,7 +40,7 @@ def run(course: config.Course, lab_id: str, name: str, setting: Setting, epochs:
         test_split = cifar10.load(root, train=False, allow_download=False)
     except cifar10.DataMissing as missing:
         raise cifar10.DataMissing(f"{missing} (`course reproduce` never downloads: give --data DIR)") from None
-    train_split, val_split = train_val_split(full_train, setting.val_fraction, train_config.seed)
+    train_split, val_split = cifar10.train_val_split(full_train, setting.val_fraction, train_config.seed)
     stem = run_name(name, train_config.epochs, setting.epochs)
     files = paths(course, lab_id, stem, output)
     identity = data_identity(root.resolve(), full_train, test_split)

@@ -11,15 +11,14 @@ import torch
 
 from autograder.core import layout
 from autograder.core.errors import ReproduceError
-from labkit import config, engine
+from labkit import config, device, engine
 
 def pick_device(name: str) -> torch.device:
-    """"auto": CUDA when present, else the CPU; "cuda" fails clearly without a GPU."""
-    if name == "auto":
-        return engine.default_device()
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ReproduceError("--device cuda: no CUDA GPU is available (use --device auto or cpu)")
-    return torch.device(name)
+    """labkit's choice for "auto", the named device otherwise; a CUDA request without a GPU fails clearly."""
+    try:
+        return device.pick_device(name)
+    except device.DeviceUnavailable as error:
+        raise ReproduceError(f"--device: {error}") from None
 
 
 def kit_commit() -> str:

@@ -31,12 +31,8 @@ def weights_path(course: config.Course, lab_id: str, arch: str) -> Path:
 
 def start_model(course: config.Course, lab_id: str, setting: FundusSetting, seed: int = 0):
     """The reference `setting.arch` with 5 outputs, ImageNet weights in its body when pretrained."""
-    torch.manual_seed(seed)
-    model = getattr(golden.load_reference(lab_id), setting.arch)()
-    if setting.pretrained:
-        state = fundus.pretrained_state(setting.arch, weights_path(course, lab_id, setting.arch), course.data.download)
-        fundus.load_pretrained(model, state)
-    return model
+    return fundus.start_model(getattr(golden.load_reference(lab_id), setting.arch), setting.arch, setting.pretrained,
+                              weights_path(course, lab_id, setting.arch), course.data.download, seed)
 
 
 def evaluation(reference, labels: np.ndarray, predictions: np.ndarray, train_labels) -> dict:

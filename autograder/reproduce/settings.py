@@ -9,12 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from autograder.core.errors import ReproduceError
-from labkit import cifar10, engine
-
-CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)  # CIFAR-10 training set, per channel (as in lab 2)
-CIFAR10_STD = (0.2470, 0.2435, 0.2616)
-CIFAR10_TRAIN_IMAGES = 50_000
-HE_2016 = "He et al. 2016, *Deep Residual Learning for Image Recognition* (CVPR), Table 6"
+from labkit import cifar10, engine, labs
+from labkit.labs import CIFAR10_MEAN, CIFAR10_STD, HE_2016, PAPER_ACCURACY, PAPER_PARAMETERS, lab1, lab2, lab3, lab4
 
 
 @dataclass(frozen=True)
@@ -28,7 +24,7 @@ class Setting:
     epochs: int = 200                           # default epochs (--epochs overrides)
     train: Mapping[str, Any] = field(default_factory=dict)  # TrainConfig fields but epochs and milestones
     milestones: tuple[float, ...] = ()          # lr drops as fractions of the epochs ("multistep")
-    val_fraction: float = 0.1                   # training images held out to validate (seeded split)
+    val_fraction: float = lab2.VAL_FRACTION     # training images held out to validate (seeded split)
     mean: tuple[float, ...] = CIFAR10_MEAN
     std: tuple[float, ...] = CIFAR10_STD
     handout: float | None = None                # the handout's test accuracy (%), None: it gives none
@@ -47,27 +43,22 @@ class Setting:
                                       **self.train)
         if "milestones" in self.train:  # absolute milestones (e.g. iterations, "as written")
             return engine.TrainConfig(epochs=epochs, **self.train)
-        milestones = tuple(max(1, int(epochs * f)) for f in self.milestones)
+        milestones = labs.scaled_milestones(epochs, self.milestones)
         return engine.TrainConfig(epochs=epochs, milestones=milestones, **self.train)
 
 
-# He et al. (2016), section 4.2, as lab 2's report reads it: batch 128, SGD momentum 0.9, lr 0.1,
-# weight decay 1e-4, pad-4 crop + flip; the paper's 32k/48k of 64k iterations are 50 %/75 %.
-_HE_CIFAR = dict(batch_size=128, optimizer="sgd", lr=0.1, momentum=0.9, weight_decay=1e-4, augment=True)
-_DECAY = dict(schedule="multistep", gamma=0.1)
+_HE_CIFAR, _DECAY = lab2.HE_CIFAR, lab2.DECAY  # He et al. (2016), section 4.2, as lab 2's report reads it
 
 # Handout 001's main.py: Adam lr 1e-3, batch 100, lr ÷3 every 20 epochs, crop + flip, its normalisation,
 # trained on all 50,000 training images and tested after the last epoch.
-_MAIN_PY = dict(batch_size=100, optimizer="adam", lr=1e-3, weight_decay=0.0, augment=True, schedule="multistep",
-                gamma=1 / 3)
 
 
-def _lab1(model: str, key: str, epochs: int, handout: float, for_gpu: bool, why: str) -> Setting:
+def _lab1(model: str, key: str, epochs: int, for_gpu: bool, why: str) -> Setting:
     """A lab 1 setting: main.py's recipe for `model`, whose weights become checkpoint `key` of course.toml."""
     return Setting(f"{key}, main.py, {epochs} epochs", f"lab 1: {model} with main.py's recipe (Adam 1e-3, batch "
                    f"100, lr ÷3 every 20 epochs, crop + flip), {epochs} epochs: {why}", model=model, epochs=epochs,
-                   train=_MAIN_PY, decay_every=20, val_fraction=0.0,
-                   mean=cifar10.HANDOUT_MEAN, std=cifar10.HANDOUT_STD, handout=handout, paper=None,
+                   train=dict(lab1.MAIN_PY), decay_every=lab1.DECAY_EVERY, val_fraction=0.0,
+                   mean=cifar10.HANDOUT_MEAN, std=cifar10.HANDOUT_STD, handout=lab1.HANDOUT_ACCURACY[key], paper=None,
                    paper_parameters=None,
                    for_gpu=for_gpu, instructor_checkpoint=key)
 
@@ -80,24 +71,24 @@ QUICK_HANDOUT_EPOCHS = 28  # the handout loop's 30 min on the EPYC (796 img/s, b
 
 SETTINGS: dict[str, dict[str, Setting]] = {
     "lab1": {
-        "resnet50-cpu": _lab1("ResNet50_layer4", "resnet50", 40, 82.51, False, "a CPU-sized run"),
-        "vgg16-cpu": _lab1("vgg16", "vgg16", 20, 86.43, False, "a CPU-sized run"),
-        "resnet50-full": _lab1("ResNet50_layer4", "resnet50", 285, 82.51, True,
+        "resnet50-cpu": _lab1("ResNet50_layer4", "resnet50", 40, False, "a CPU-sized run"),
+        "vgg16-cpu": _lab1("vgg16", "vgg16", 20, False, "a CPU-sized run"),
+        "resnet50-full": _lab1("ResNet50_layer4", "resnet50", lab1.HANDOUT_CHECKPOINT_EPOCHS["resnet50"], True,
                                "the length of the handout's resnet50_epoch285.ckpt, for a GPU"),
-        "vgg16-full": _lab1("vgg16", "vgg16", 250, 86.43, True,
+        "vgg16-full": _lab1("vgg16", "vgg16", lab1.HANDOUT_CHECKPOINT_EPOCHS["vgg16"], True,
                             "the length of the handout's vgg16_epoch250.ckpt, for a GPU"),
     },
     "lab2": {
         "1": Setting("ResNet32, no lr decay", "lab 2 setting #1: ResNet32, constant lr 0.1, 200 epochs",
-                     model="resnet", args=(32,), epochs=200, train=dict(_HE_CIFAR, schedule="none"),
-                     paper=92.49, paper_parameters=0.46),
+                     model="resnet", args=(32,), epochs=lab2.EPOCHS, train=dict(_HE_CIFAR, schedule="none"),
+                     paper=PAPER_ACCURACY[32], paper_parameters=PAPER_PARAMETERS[32]),
         "2": Setting("ResNet32, lr ÷10 at 50/75 %", "lab 2 setting #2: ResNet32, lr ÷10 at 50 % and 75 % "
                      "of the epochs (the paper's schedule), 200 epochs",
-                     model="resnet", args=(32,), epochs=200, train=dict(_HE_CIFAR, **_DECAY),
-                     milestones=(0.5, 0.75), paper=92.49, paper_parameters=0.46),
+                     model="resnet", args=(32,), epochs=lab2.EPOCHS, train=dict(_HE_CIFAR, **_DECAY),
+                     milestones=lab2.MILESTONES, paper=PAPER_ACCURACY[32], paper_parameters=PAPER_PARAMETERS[32]),
         "3": Setting("ResNet20, lr ÷10 at 50/75 %", "lab 2 setting #3: ResNet20, as setting 2",
-                     model="resnet", args=(20,), epochs=200, train=dict(_HE_CIFAR, **_DECAY),
-                     milestones=(0.5, 0.75), paper=91.25, paper_parameters=0.27),
+                     model="resnet", args=(20,), epochs=lab2.EPOCHS, train=dict(_HE_CIFAR, **_DECAY),
+                     milestones=lab2.MILESTONES, paper=PAPER_ACCURACY[20], paper_parameters=PAPER_PARAMETERS[20]),
         "quick": Setting(
             "ResNet20, one-cycle, all 50k, flip TTA", "ResNet20 tuned for wall-clock time on a 2-core CPU: "
             f"{QUICK_EPOCHS} epochs on all 50,000 training images (a fixed schedule needs no held-out split) with a "
@@ -106,14 +97,14 @@ SETTINGS: dict[str, dict[str, Setting]] = {
             "flip augmentation (reported beside the plain accuracy); the engine's data path (uint8 tensors, "
             "batch augmentation, channels_last, bf16 where the CPU has it)",
             model="resnet", args=(20,), epochs=QUICK_EPOCHS, train=_QUICK, val_fraction=0.0,
-            paper=91.25, paper_parameters=0.27),
+            paper=PAPER_ACCURACY[20], paper_parameters=PAPER_PARAMETERS[20]),
         "quick-handout": Setting(
             "ResNet20, one-cycle, handout loop (peer)", "the peer of `quick`: the same model, optimizer, schedule "
             "and TTA through the handouts' data path (PIL transforms per image in a DataLoader, fp32, NCHW), "
             f"for the {QUICK_HANDOUT_EPOCHS} epochs that fit in the time `quick` takes",
             model="resnet", args=(20,), epochs=QUICK_HANDOUT_EPOCHS,
             train=dict(_QUICK, pipeline="handout", precision="fp32", channels_last=False), val_fraction=0.0,
-            paper=91.25, paper_parameters=0.27),
+            paper=PAPER_ACCURACY[20], paper_parameters=PAPER_PARAMETERS[20]),
     },
     # Handout 003: ResNet44 with conv shortcuts, SGD lr 0.1 / momentum 0.9 / weight decay 1e-4, batch 128,
     # 50 epochs, 10 % validation, and its augmentation: flip, rotation 10°, shear 10° + scale 0.8-1.2,
@@ -123,16 +114,16 @@ SETTINGS: dict[str, dict[str, Setting]] = {
             "ResNet44, MultiStepLR([32000, 48000]) per iteration", "lab 3 as written: the handout's augmentation "
             "(flip, rotation, shear + scale, colour jitter); 50 epochs of ~352 iterations never reach the "
             "milestones, so the lr stays 0.1",
-            model="resnet44", epochs=50,
+            model="resnet44", epochs=lab3.EPOCHS,
             train=dict(_HE_CIFAR, augmentation="rotate_affine_jitter", schedule="multistep_iterations",
-                       milestones=(32000, 48000), gamma=0.1),
-            handout=87.09, paper=92.83, paper_parameters=0.66),
+                       milestones=lab3.ITERATION_MILESTONES, gamma=0.1),
+            handout=lab3.HANDOUT_ACCURACY, paper=PAPER_ACCURACY[44], paper_parameters=PAPER_PARAMETERS[44]),
         "scaled": Setting(
             "ResNet44, lr ÷10 at 50/75 %", "lab 3 with the handout's augmentation and the paper's milestones "
             "scaled to the run: lr ÷10 at 50 % and 75 % of the epochs",
-            model="resnet44", epochs=50, train=dict(_HE_CIFAR, augmentation="rotate_affine_jitter", **_DECAY),
-            milestones=(0.5, 0.75),
-            handout=87.09, paper=92.83, paper_parameters=0.66),
+            model="resnet44", epochs=lab3.EPOCHS, train=dict(_HE_CIFAR, augmentation="rotate_affine_jitter", **_DECAY),
+            milestones=lab2.MILESTONES,
+            handout=lab3.HANDOUT_ACCURACY, paper=PAPER_ACCURACY[44], paper_parameters=PAPER_PARAMETERS[44]),
     },
 }
 
@@ -146,11 +137,11 @@ class FundusSetting:
     arch: str                                   # "resnet18" or "resnet50" (the reference factories)
     pretrained: bool                            # ImageNet weights in the body, or random initialisation
     epochs: int
-    image_size: int = 512                       # the handout's 512 x 512 (--image-size overrides)
-    batch_size: int = 8
-    lr: float = 1e-3                            # SGD, the handout's
-    momentum: float = 0.9
-    weight_decay: float = 5e-4
+    image_size: int = lab4.IMAGE_SIZE           # the handout's 512 x 512 (--image-size overrides)
+    batch_size: int = lab4.BATCH_SIZE
+    lr: float = lab4.LR                         # SGD, the handout's
+    momentum: float = lab4.MOMENTUM
+    weight_decay: float = lab4.WEIGHT_DECAY
     handout: float | None = None                # the handout's best test accuracy (%), None: not reported
 
 
@@ -159,8 +150,7 @@ SETTINGS["lab4"] = {
     f"{arch}-{start}": FundusSetting(
         f"{arch}, {start}", f"lab 4: {arch} from {'ImageNet weights with a new 5-way fc' if start == 'pretrained' else 'random weights'}, "
         f"{epochs} epochs at 512 x 512", arch=arch, pretrained=start == "pretrained", epochs=epochs, handout=handout)
-    for (arch, start, epochs, handout) in (("resnet18", "pretrained", 10, 78.31), ("resnet18", "scratch", 10, 73.36),
-                                           ("resnet50", "pretrained", 5, 78.21), ("resnet50", "scratch", 5, None))
+    for (arch, start), handout in lab4.HANDOUT_ACCURACY.items() for epochs in [lab4.EPOCHS[arch]]
 }
 
 

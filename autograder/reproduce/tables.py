@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 from autograder.core import process
-from autograder.reproduce.settings import CIFAR10_TRAIN_IMAGES, SETTINGS, FundusSetting
+from autograder.reproduce.settings import SETTINGS, FundusSetting
+from labkit.labs import CIFAR10_TRAIN_IMAGES
 from labkit import engine
 
 KAGGLE_TRAIN_IMAGES = 28_000  # the handout's training split of the Kaggle retinopathy images (about 28k)

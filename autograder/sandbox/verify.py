@@ -38,7 +38,8 @@ from autograder.core import notebooks
 TRUSTED = ("builtins", "math", "functools", "importlib", "numpy", "torch", "torch.nn", "torch.nn.functional",
            "torch.nn.init", "torch.autograd", "torch.optim", "torchvision", "torchvision.models",
            "torchvision.models.resnet", "autograder", "autograder.core.layout", kit_modules.CHECKS,
-           *kit_modules.CHECK_HELPERS, "labkit", "labkit.fixtures", "labkit.fundus", "labkit.checks")
+           *kit_modules.CHECK_HELPERS, "labkit", "labkit.fixtures", "labkit.fundus", "labkit.checks",
+           "labkit.device", "labkit.labs", "labkit.labs.lab1", "labkit.labs.lab2", "labkit.labs.lab3", "labkit.labs.lab4")
 
 
 class Snapshot:

@@ -7,7 +7,7 @@ import pytest
 
 pytestmark = pytest.mark.slow  # runs nbgrader, notebooks or training: not in the fast layer
 
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
 def load(script: str):
