@@ -18,7 +18,9 @@ from pathlib import Path
 KIT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(KIT))
 
-from autograder import build, demo, grade  # noqa: E402
+from autograder import demo  # noqa: E402
+from autograder.authoring import build  # noqa: E402
+from autograder.grading.autograde import autograde  # noqa: E402
 from labkit import config  # noqa: E402
 
 
@@ -55,7 +57,7 @@ def timed(course: config.Course, lab: str, students: list[str], workers: int, bu
     job = subprocess.Popen([sys.executable, "-c", BURN]) if busy else None
     try:
         started = time.monotonic()
-        outcomes = grade.autograde(course, lab, students, echo=lambda line: None, workers=workers)
+        outcomes = autograde(course, lab, students, echo=lambda line: None, workers=workers)
         seconds = time.monotonic() - started
     finally:
         if job:

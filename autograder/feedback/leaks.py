@@ -32,7 +32,7 @@ def without_literals(code: str) -> str:
     and the values they expect are meant to be shown."""
     kinds = {tokenize.STRING, tokenize.NUMBER} | ({tokenize.FSTRING_MIDDLE} if hasattr(tokenize, "FSTRING_MIDDLE") else set())
     starts = [0]
-    for line in code.splitlines(keepends=True):
+    for line in io.StringIO(code):  # the lines tokenize reads: split at "\n" only (not at form feeds)
         starts.append(starts[-1] + len(line))
     offset = lambda row, column: starts[row - 1] + column  # noqa: E731
     try:

@@ -36,7 +36,8 @@ def test_graded_tests_are_listed_in_order_with_their_points():
     """Does graded_tests list the test cells in notebook order, with float points and their source?"""
     notebook = new_notebook(cells=[graded_test("t2", "assert b\n", points=3), answer("a1", "b = 1\n"),
                                    new_markdown_cell("# Part 2"), graded_test("t1", "assert a\n", points=1.5)])
-    assert notebooks.graded_tests(notebook) == [GradedTest("t2", 3.0, "assert b\n"), GradedTest("t1", 1.5, "assert a\n")]
+    assert notebooks.graded_tests(notebook) == [GradedTest("t2", 3.0, "assert b\n"),
+                                                GradedTest("t1", 1.5, "assert a\n")]
     assert all(isinstance(test.points, float) for test in notebooks.graded_tests(notebook))
 
 

@@ -26,9 +26,6 @@ def test_code_that_does_not_tokenize_is_returned_as_is(code):
     assert without_literals(code) == code
 
 
-@pytest.mark.xfail(strict=True, reason="offsets come from str.splitlines, which also breaks at form feeds (and "
-                                       "\\x0b, \\x1c-\\x1e, \\x85, \\u2028, \\u2029) where tokenize does not: every "
-                                       "literal after such a character is cut in the wrong place")
 def test_without_literals_keeps_its_place_after_a_form_feed():
     """Does a form-feed line (PEP 8's page break) leave the literals after it emptied in the right place?"""
     assert without_literals('x = 1\n\x0c\ny = "secret"\nz = 2\n') == "x = \n\x0c\ny = \nz = \n"
