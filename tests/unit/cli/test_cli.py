@@ -1,6 +1,8 @@
 """The `course` command: clear one-line errors instead of tracebacks."""
 
 import shutil
+import subprocess
+import sys
 
 from autograder import cli
 
@@ -24,3 +26,20 @@ def test_unknown_lab_lists_the_labs(kit, capsys):
     assert cli.main(["--root", str(kit.root), "export", "lab9"]) == 2
     err = capsys.readouterr().err
     assert "no lab 'lab9'" in err and "labs are lab1" in err
+
+
+def test_feedback_before_build_is_one_line_not_a_traceback(kit, tmp_path, capsys):
+    """Does `course feedback` where nbgrader cannot write feedback end with one line naming the lab, exit code 2?"""
+    shutil.copy(kit.root / "course.toml", tmp_path)
+    assert cli.main(["--root", str(tmp_path), "feedback", "lab1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("course: error: nbgrader generate_feedback lab1 failed") and "Traceback" not in err
+
+
+def test_reporting_commands_do_not_load_torch():
+    """Do the CLI and the report, export and feedback commands' modules import without torch?"""
+    probe = ("import sys, autograder.cli, autograder.reports.csvs, autograder.reports.pages, "
+             "autograder.feedback.notes, autograder.authoring.publish; print('torch' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "False"
