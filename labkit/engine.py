@@ -18,7 +18,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from labkit import augment, progress
+from labkit import augment, cifar10, progress
 from labkit.cifar10 import Split
 from labkit.device import default_device
 from labkit.files import write_atomic
@@ -347,8 +347,6 @@ def handout_batches(split: Split, batches: list[torch.Tensor], config: TrainConf
                     std: Sequence[float], device: torch.device) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """The handouts' data path, same batches: PIL images through per-sample transforms in a DataLoader."""
     from torch.utils.data import DataLoader
-
-    from labkit import cifar10
 
     dataset = cifar10.CIFAR10(split, cifar10.handout_transform(config.augment, mean, std))
     loader = DataLoader(dataset, batch_sampler=[index.tolist() for index in batches], num_workers=0)
