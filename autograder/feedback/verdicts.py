@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from autograder.sandbox.provenance import BORROWED
+
 NO_MESSAGE = "(no message recorded: ask your instructor to grade it with `course autograde`)"
 
 
@@ -9,6 +11,9 @@ def verdict(points: float, score: float, message: str | None, zeroed: bool) -> s
     """PASSED with the points, or FAILED with the points and why."""
     if score >= points:
         return f"PASSED: {score:g}/{points:g} points"
+    if message and message.startswith(BORROWED):
+        return (f"FAILED: {score:g}/{points:g} points. The code it graded is not your notebook's own: "
+                f"{message[len(BORROWED):]}. Write this part in its answer cell.")
     if zeroed:
         return (f"FAILED: {score:g}/{points:g} points. It passed only in your own kernel: with the grader's checks "
                 f"restored it fails ({message or NO_MESSAGE}). Do not change the grader's functions.")

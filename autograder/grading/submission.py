@@ -21,6 +21,7 @@ from autograder.core import layout, modules, notebooks, process
 from autograder.grading import gradebook, jobs, outputs
 from autograder.grading.outcome import Outcome
 from autograder.sandbox.limits import Limits
+from autograder.sandbox.provenance import BORROWED
 from autograder.sandbox.session import KERNEL_NAME, Session
 from labkit import config
 
@@ -124,6 +125,14 @@ def run_in_sandbox(course: config.Course, lab_id: str, student: str, isolated: b
     return Run(code, output, verdicts, box.refused)
 
 
+def problem_of_zeroed(test: str, verdict: str) -> str:
+    """The line the log and the report give a test that passed in the notebook and scored 0."""
+    if verdict.startswith(BORROWED):
+        return f"test {test} passed with code the notebook did not write ({verdict[len(BORROWED):][:160]}); scored 0"
+    return (f"test {test} passed in the notebook but fails with the kit's checks restored ({verdict[:120]}): "
+            f"the notebook changes the grader's checks; scored 0")
+
+
 class Grader:
     """Turns one submission's run into its outcome."""
 
@@ -189,8 +198,7 @@ class Grader:
         zeroed = sorted(t for t in outputs.passed_tests(graded) if run.verdicts.get(t) is not None)
         if zeroed:
             gradebook.zero_grades(self.course, self.lab_id, self.student, zeroed)
-        problems += [f"test {t} passed in the notebook but fails with the kit's checks restored "
-                     f"({run.verdicts[t][:120]}): the notebook changes the grader's checks; scored 0" for t in zeroed]
+        problems += [problem_of_zeroed(t, run.verdicts[t]) for t in zeroed]
         return Outcome(self.student, True, gradebook.read_score(self.course, self.lab_id, self.student),
                        self.course.lab(self.lab_id).points, time.monotonic() - self.started, problems,
                        submission_hash=self.digest,

@@ -32,14 +32,16 @@ import nbformat
 
 from autograder.core import modules as kit_modules
 from autograder.core import notebooks
+from autograder.sandbox import provenance
 
 # Modules whose attributes the hidden tests rely on; their classes and functions are restored too.
 # Every name must import: a module that does not fails the re-run (fail closed), it is never skipped.
-TRUSTED = ("builtins", "math", "functools", "importlib", "numpy", "torch", "torch.nn", "torch.nn.functional",
+TRUSTED = ("builtins", "math", "functools", "importlib", "os", "posixpath", "inspect", "ast", "types", "numpy", "torch", "torch.nn", "torch.nn.functional",
            "torch.nn.init", "torch.autograd", "torch.optim", "torchvision", "torchvision.models",
            "torchvision.models.resnet", "autograder", "autograder.core.layout", kit_modules.CHECKS,
            *kit_modules.CHECK_HELPERS, "labkit", "labkit.fixtures", "labkit.fundus", "labkit.checks",
-           "labkit.device", "labkit.labs", "labkit.labs.lab1", "labkit.labs.lab2", "labkit.labs.lab3", "labkit.labs.lab4")
+           "labkit.device", "labkit.labs", "labkit.labs.lab1", "labkit.labs.lab2", "labkit.labs.lab3", "labkit.labs.lab4",
+           "autograder.sandbox.provenance")
 
 
 class Snapshot:
@@ -168,12 +170,17 @@ def run(read_notebook: Callable[[], str], lab_id: str, cell_timeout: int = 120) 
 
     os.environ.setdefault("NBGRADER_EXECUTION", "autograde")
     shell = InteractiveShell.instance()
-    snapshot = Snapshot(trusted_modules(lab_id))
+    modules = trusted_modules(lab_id)
+    snapshot = Snapshot(modules)
     trusted = kit_code([sys.modules[name] for name in (*kit_modules.CHECK_HELPERS, kit_modules.lab_checks(lab_id))])
     verdicts = {}
     cells = [(cell.source, notebooks.nbgrader_meta(cell)["grade_id"] if notebooks.is_graded_test(cell) else None)
              for cell in nbformat.reads(read_notebook(), as_version=4).cells if cell.cell_type == "code"]
-    for source, test in cells:  # which cells are tests is settled before any student code runs
+    # Settled before any student code runs: which cells are tests, and what code the notebook's cells hold.
+    checks = sys.modules[kit_modules.lab_checks(lab_id)]
+    parts = provenance.part_names(checks.reference()) if hasattr(checks, "reference") else set()
+    origin = provenance.Provenance(provenance.notebook_code([s for s, _ in cells], shell.transform_cell), parts)
+    for source, test in cells:
         if test:
             snapshot.restore()
         signal.signal(signal.SIGALRM, _alarm)
@@ -183,6 +190,10 @@ def run(read_notebook: Callable[[], str], lab_id: str, cell_timeout: int = 120) 
         if test:
             error = result.error_in_exec or result.error_before_exec
             verdicts[test] = None if error is None else message(error, trusted)
+            if error is None:
+                snapshot.restore()  # the test ran student code: the provenance check runs on the kit's own code
+                borrowed = origin.borrowed(shell.user_ns, provenance.graded_names(source, parts))
+                verdicts[test] = f"{provenance.BORROWED}{borrowed}" if borrowed else None
     return verdicts
 
 

@@ -59,6 +59,8 @@ TAMPERING = {
                                "_g.confusion_matrix_values.__code__ = (lambda confusion_matrix: None).__code__",
 }
 CONFUSION_POINTS = 8
+# Every answer cell of the skeleton replaced by one line that borrows the instructor's reference parts.
+BORROWER, BORROW = "borrows_the_reference", f"from autograder.goldens.{LAB}_reference import *"
 ISOLATED, WHY_NOT = isolation.isolation_available()
 AS_USER, WHY_ROOT = session.user_available() if ISOLATED else (False, WHY_NOT)
 SHADOW = Path("/etc/shadow")  # readable by root alone on Debian
@@ -112,6 +114,7 @@ def course(kit, tmp_path_factory):
     wrong = mistakes.apply(reference, next(m for m in mistakes.catalogue(LAB) if m.name == "confusion_by_prediction"))
     for name, patch in TAMPERING.items():
         submissions[name] = ("", mistakes.fill(release, {**wrong, "metrics_answer": wrong["metrics_answer"] + "\n" + patch}))
+    submissions[BORROWER] = ("", mistakes.fill(release, {cell: BORROW for cell in reference}))
     demo.write_submissions(course, LAB, submissions)
     return course
 
@@ -325,6 +328,16 @@ def test_printed_checks_do_not_reach_feedback(course, first_run, handed_back):
     results = (course.root / "reports" / LAB / "gradescope" / LEAKER / "results.json").read_text()
     assert [line for line in lines if line in page or json.dumps(line)[1:-1] in results] == []
     assert page.count("PASSED: ") == len(notebooks.graded_tests(notebooks.read(layout.source_notebook(course, LAB))))
+
+
+def test_a_notebook_that_borrows_the_reference_scores_zero(course, first_run, handed_back):
+    """Does a skeleton whose answers import the kit's reference score 0, with the reason in the log and feedback?"""
+    outcome = first_run[0][BORROWER]
+    assert outcome.graded and outcome.score == 0 and gradebook.read_score(course, LAB, BORROWER) == 0
+    assert len(outcome.zeroed) == len(notebooks.graded_tests(notebooks.read(layout.source_notebook(course, LAB))))
+    assert all("passed with code the notebook did not write" in p for p in outcome.problems[-len(outcome.zeroed):])
+    page = html.unescape((course.root / "feedback" / BORROWER / LAB / f"{LAB}.html").read_text())
+    assert "PASSED" not in page and page.count("The code it graded is not your notebook's own") == len(outcome.zeroed)
 
 
 def test_feedback_says_which_test_was_passed_by_patching(course, handed_back):

@@ -1,0 +1,56 @@
+"""A notebook that borrows the kit's reference parts scores 0 on every lab, whatever the route."""
+
+import json
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+import harness
+from autograder import mistakes
+from autograder.core import modules
+from autograder.sandbox import provenance
+from autograder.checks import golden
+
+# Each answer cell borrows every part by one of these routes, in turn: imported, exec of the kit's file, the
+# source read from the kit at run time, and cells of the notebook's own that delegate to or subclass it.
+ROUTES = {
+    "imported": "from autograder.goldens.{lab}_reference import *",
+    "exec of the kit's file": "import autograder.checks.golden as _g\nexec(open(_g.GOLDENS_DIR / '{lab}_reference.py').read())",
+    "source read at run time": "import inspect, autograder.checks.{lab} as _c\nexec(inspect.getsource(_c.reference()))",
+    "wrapped": "{wrappers}",
+}
+
+
+def wrappers(lab: str) -> str:
+    """Cell code that defines every part of `lab` itself, as a thin layer over the kit's reference."""
+    reference = golden.load_reference(lab)
+    lines = [f"import autograder.checks.{lab} as _c\n_r = _c.reference()"]
+    for name in sorted(provenance.part_names(reference)):
+        if isinstance(getattr(reference, name), type):
+            lines.append(f"class {name}(_r.{name}):\n    pass")
+        else:
+            lines.append(f"def {name}(*args, **kwargs):\n    return _r.{name}(*args, **kwargs)")
+    return "\n\n".join(lines)
+
+
+def borrowing_notebook(lab: str):
+    """The source notebook (hidden tests in place, as autograde restores them) with every answer borrowed."""
+    source = harness.source_notebook(lab)
+    answers = mistakes.reference_solutions(source)
+    routes = [route.format(lab=lab, wrappers=wrappers(lab)) for route in ROUTES.values()]
+    return mistakes.fill(source, {cell: routes[i % len(routes)] for i, cell in enumerate(answers)})
+
+
+@pytest.mark.parametrize("lab", harness.LABS)
+def test_borrowed_reference_scores_zero_in_the_clean_rerun(lab, tmp_path):
+    """Does the clean re-run fail every test of a notebook whose answers borrow the reference, naming the borrowing?"""
+    notebook = nbformat.writes(borrowing_notebook(lab))
+    done = subprocess.run([sys.executable, "-m", modules.VERIFY, lab, "120"], input=notebook, capture_output=True,
+                          text=True, cwd=tmp_path, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    verdicts = json.loads(done.stdout)
+    assert verdicts and all(v is not None for v in verdicts.values()), [t for t, v in verdicts.items() if v is None]
+    borrowed = [t for t, v in verdicts.items() if v.startswith(provenance.BORROWED)]
+    assert len(borrowed) >= len(verdicts) - 2, verdicts  # a test may also fail outright on a wrapped part
