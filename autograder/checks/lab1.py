@@ -60,29 +60,55 @@ CASES = {
 
 # --- conv helpers ---------------------------------------------------------------------------
 
+HELPER_CALLS = ((1, 0), (2, 0), (1, 1), (2, 1), (1, 2))  # (stride, padding) each helper is called with
+CONV_ARGUMENTS = ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups",
+                  "padding_mode", "transposed", "output_padding")
+
+
+def _helper_pairs(conv1x1, conv3x3):
+    """(student helper, reference helper, kernel size) for each helper."""
+    ref = reference()
+    return ((conv1x1, ref.conv1x1, 1), (conv3x3, ref.conv3x3, 3))
+
+
 def conv_helpers_structure(conv1x1, conv3x3) -> None:
-    """Are conv1x1/conv3x3 an nn.Sequential of Conv2d (kernel 1 / 3) -> BatchNorm2d -> ReLU?"""
-    for helper, size in ((conv1x1, 1), (conv3x3, 3)):
-        block = helper(8, 16, 1, size // 2)
-        kinds = [type(m).__name__ for m in block.children()]
-        assert kinds == ["Conv2d", "BatchNorm2d", "ReLU"], (
-            f"{helper.__name__}(8, 16, 1, {size // 2}) holds {kinds}, expected "
-            f"['Conv2d', 'BatchNorm2d', 'ReLU'] inside nn.Sequential")
-        conv = block[0]
-        assert conv.kernel_size == (size, size) and conv.in_channels == 8 and conv.out_channels == 16, (
-            f"{helper.__name__}(8, 16, ...) makes Conv2d({conv.in_channels}, {conv.out_channels}, "
-            f"kernel_size={conv.kernel_size}), expected Conv2d(8, 16, kernel_size={size})")
-        assert block[1].num_features == 16, f"{helper.__name__}: BatchNorm2d must normalise out_channels=16"
+    """Are conv1x1/conv3x3 an nn.Sequential of Conv2d -> BatchNorm2d -> ReLU whose every Conv2d argument
+    (kernel, stride, padding, dilation, groups, bias, ...) is the handout's, for every stride and padding?"""
+    for helper, expected_helper, size in _helper_pairs(conv1x1, conv3x3):
+        for stride, padding in HELPER_CALLS:
+            call = f"{helper.__name__}(8, 16, {stride}, {padding})"
+            block, expected = helper(8, 16, stride, padding), expected_helper(8, 16, stride, padding)
+            kinds = [type(m).__name__ for m in block.children()]
+            assert kinds == ["Conv2d", "BatchNorm2d", "ReLU"], (
+                f"{call} holds {kinds}, expected ['Conv2d', 'BatchNorm2d', 'ReLU'] inside nn.Sequential")
+            conv, want = block[0], expected[0]
+            for name in CONV_ARGUMENTS:
+                assert getattr(conv, name) == getattr(want, name), (
+                    f"{call}: its Conv2d has {name}={getattr(conv, name)!r}, expected {getattr(want, name)!r} "
+                    f"(a {size}x{size} convolution with the given stride and padding and nothing else)")
+            assert (conv.bias is None) == (want.bias is None), (
+                f"{call}: its Conv2d has bias={conv.bias is not None}, expected bias={want.bias is not None}")
+            assert block[1].num_features == 16, f"{call}: BatchNorm2d must normalise out_channels=16"
 
 
+@torch.no_grad()
 def conv_helpers_shape(conv1x1, conv3x3) -> None:
-    """Do conv1x1/conv3x3 honour their stride and padding arguments?"""
-    for helper, size in ((conv1x1, 1), (conv3x3, 3)):
+    """Do conv1x1/conv3x3 honour their stride and padding, and compute the handout's helper (same fixed
+    weights and input, same output)?"""
+    for helper, expected_helper, size in _helper_pairs(conv1x1, conv3x3):
         for stride, padding, expected in ((1, size // 2, (2, 16, 12, 12)), (2, size // 2, (2, 16, 6, 6)),
                                           (1, size // 2 + 1, (2, 16, 14, 14))):
-            expect_shape(f"{helper.__name__}(8, 16, stride={stride}, padding={padding}) on (2, 8, 12, 12)",
-                          shape_of(helper(8, 16, stride, padding), (2, 8, 12, 12)), expected,
-                          "pass stride and padding on to nn.Conv2d")
+            call = f"{helper.__name__}(8, 16, stride={stride}, padding={padding})"
+            expect_shape(f"{call} on (2, 8, 12, 12)", shape_of(helper(8, 16, stride, padding), (2, 8, 12, 12)),
+                         expected, "pass stride and padding on to nn.Conv2d")
+            case = f"{helper.__name__}_{stride}_{padding}"
+            got = golden.golden_output(helper(8, 16, stride, padding), case, (2, 8, 12, 12))
+            want = golden.golden_output(expected_helper(8, 16, stride, padding), case, (2, 8, 12, 12))
+            error = golden.relative_error(got, want)
+            assert error <= golden.TOLERANCE, (
+                f"{call} with fixed weights computes other values than the handout's helper (relative error "
+                f"{error:.2e}, expected below {golden.TOLERANCE:g}): a Conv2d -> BatchNorm2d -> ReLU with "
+                f"kernel_size={size}, the given stride and padding, and nothing else")
 
 
 # --- ResidualBlock ----------------------------------------------------------------------------

@@ -3,17 +3,23 @@
 from autograder.mistakes import Mistake
 
 WHOLE_NET = frozenset({"resnet50_gradients_flow", "resnet50_overfits_batch"})  # the network no longer runs
+HELPERS = frozenset({"conv_helpers_structure", "conv_helpers_shape"})  # a wrong helper loses the helpers' points
 
 MISTAKES = (
     Mistake(
         "helper_without_batchnorm", "conv1x1 is Conv -> ReLU, without BatchNorm2d",
         (("conv_helpers_answer", "kernel_size=1, stride=stride, padding=padding),\n        nn.BatchNorm2d(out_channels),\n",
           "kernel_size=1, stride=stride, padding=padding),\n"),),
-        frozenset({"conv_helpers_structure"})),
+        HELPERS),
     Mistake(
         "conv3x3_ignores_padding", "conv3x3 always uses padding 0",
         (("conv_helpers_answer", "kernel_size=3, stride=stride, padding=padding", "kernel_size=3, stride=stride, padding=0"),),
-        frozenset({"conv_helpers_shape"}) | WHOLE_NET),
+        HELPERS | WHOLE_NET),
+    Mistake(
+        "dilated_conv3x3", "conv3x3 dilated by 2 with twice the padding: every shape holds, the values do not",
+        (("conv_helpers_answer", "kernel_size=3, stride=stride, padding=padding",
+          "kernel_size=3, stride=stride, padding=2 * padding, dilation=2"),),
+        HELPERS),
     Mistake(
         "downsize_without_stride", "self.downsize keeps the input size (stride 1)",
         (("resblock_answer", "self.downsize = conv1x1(in_channels, out_channels, 2, 0)",
