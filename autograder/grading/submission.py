@@ -79,10 +79,6 @@ class Run:
     verdicts: dict[str, str | None] | str | None     # the re-run's verdicts, why it gave none, or None: not run
     refused: int | None                              # processes the cgroup refused
 
-    @property
-    def completed(self) -> bool:
-        return self.code == 0 and not died(self.output)
-
 
 def verified(verifier: jobs.Job, timeout: float, errors) -> tuple[dict[str, str | None] | str, str]:
     """The clean re-run's verdicts (grade_id -> None when passed, else the student-facing message), or the

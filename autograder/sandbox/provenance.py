@@ -135,7 +135,7 @@ class Provenance:
         for base in cls.__bases__:
             found = self._foreign(base, seen)
             if found:
-                return f"base class {base.__qualname__} ({found})" if not found.startswith("base") else found
+                return f"base class {base.__qualname__} ({found})"
         for name, member in vars(cls).items():
             if name in generated:
                 continue
