@@ -37,6 +37,15 @@ def submitted_outputs(path: Path) -> dict[str, list]:
     return found
 
 
+def repairs_note(repairs: list[str]):
+    """A markdown cell telling the student what the grader repaired in the notebook before grading it."""
+    lines = "\n".join(f"- {line}" for line in repairs)
+    return nbformat.v4.new_markdown_cell(
+        "**Your notebook was repaired before grading.** The grader found it damaged (as some editors save "
+        "notebooks, or by deleted, copied or moved cells) and graded it as below; your answers are your own, "
+        f"unchanged:\n\n{lines}\n\nNext time, keep every cell of the released notebook in place.")
+
+
 class StudentFeedback(NbGraderPreprocessor):
     """Code cells keep the submitted notebook's outputs; graded tests show the grader's verdict, not their code."""
 
@@ -46,7 +55,10 @@ class StudentFeedback(NbGraderPreprocessor):
         self.outcome = load_status(course, lab_id).get(student)
         self.private = leaks.private_text(course, lab_id)
         self.submitted = submitted_outputs(layout.notebook_path(course, layout.SUBMITTED, lab_id, student))
-        return super().preprocess(nb, resources)
+        nb, resources = super().preprocess(nb, resources)
+        if self.outcome and self.outcome.repairs:
+            nb.cells.insert(0, repairs_note(self.outcome.repairs))
+        return nb, resources
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":

@@ -61,6 +61,8 @@ def record(course: config.Course, lab_id: str, status: dict[str, Outcome], outco
     status[outcome.student] = outcome
     outcomes_file.save_status(course, lab_id, status)
     outcomes_file.log(course, lab_id, f"{time.strftime('%Y-%m-%d %H:%M:%S')} {outcome.line()}")
+    for problem in outcome.problems[1:]:
+        outcomes_file.log(course, lab_id, f"    also: {problem}")
     if not outcome.graded and output:
         outcomes_file.log(course, lab_id, output)
 

@@ -24,6 +24,7 @@ class Outcome:
     submission_hash: str = ""       # sha256 of the graded notebook file
     messages: dict[str, str] = field(default_factory=dict)  # failed test -> its message from the clean re-run
     zeroed: list[str] = field(default_factory=list)          # tests passed only with the checks patched
+    repairs: list[str] = field(default_factory=list)         # what was repaired in the notebook before grading
 
     @property
     def state(self) -> str:

@@ -1,14 +1,16 @@
 """Grading one submission: nbgrader autograde in the sandbox, beside a clean re-run of its hidden tests.
 
-A submission whose grading hit a time limit or lost its kernel is marked "needs regrading" with the
-reason, never scored zero. A test that passed in the student's kernel but fails in the clean re-run
+A submission is first repaired against the released notebook (autograder/grading/repair.py). One whose
+grading hit a time limit or lost its kernel is marked "needs regrading" with the reason, never scored zero. A test that passed in the student's kernel but fails in the clean re-run
 (autograder/sandbox/verify.py) was passed by tampering with the checks and scores 0.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import shutil
 import sys
 import tempfile
 import time
@@ -20,6 +22,7 @@ import nbformat
 from autograder.core import layout, modules, notebooks, process
 from autograder.grading import gradebook, jobs, outputs
 from autograder.grading.outcome import Outcome
+from autograder.grading.repair import Repaired, repair
 from autograder.sandbox.limits import Limits
 from autograder.sandbox.provenance import BORROWED
 from autograder.sandbox.session import KERNEL_NAME, Session
@@ -45,12 +48,31 @@ def hidden_paths(course: config.Course) -> list[str]:
     return sorted({str(path) for path in paths if path.exists()})
 
 
-def kernel_command(lab_id: str, student: str, lab_limits: Limits, kernel_dir: str | None) -> list[str]:
-    """nbgrader autograde for one student with the sandbox kernel; when isolated (`kernel_dir` given) it talks to
-    the kernel over IPC sockets in `kernel_dir`, the one folder both sides of the sandbox see."""
+def kernel_command(lab_id: str, student: str, lab_limits: Limits, kernel_dir: str | None,
+                   submitted_dir: str = layout.SUBMITTED) -> list[str]:
+    """nbgrader autograde for one student (read from `submitted_dir`, relative to the course) with the sandbox
+    kernel; when isolated (`kernel_dir` given) it talks to the kernel over IPC sockets in `kernel_dir`, the one
+    folder both sides of the sandbox see."""
     command = [sys.executable, "-m", "nbgrader", "autograde", lab_id, "--student", student, "--force",
+               f"--CourseDirectory.submitted_directory={submitted_dir}",
                f"--Execute.timeout={lab_limits.cell_timeout}", f"--Execute.kernel_name={KERNEL_NAME}"]
     return command + (["--KernelManager.transport=ipc", f"--KernelManager.ip={kernel_dir}/ipc"] if kernel_dir else [])
+
+
+@contextlib.contextmanager
+def graded_copy(course: config.Course, lab_id: str, student: str, repaired: Repaired):
+    """The folder nbgrader reads the submission from, relative to the course: submitted/ itself, or, when the
+    notebook was repaired, a copy of the student's submission folder holding the repaired notebook (under
+    grading/, which grading kernels cannot see; removed afterwards). The submission itself is never changed."""
+    if not repaired.repairs:
+        yield layout.SUBMITTED
+        return
+    (course.root / layout.STATUS_DIR).mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="repaired-", dir=course.root / layout.STATUS_DIR) as folder:
+        copy = Path(folder) / student / lab_id
+        shutil.copytree(layout.notebook_path(course, layout.SUBMITTED, lab_id, student).parent, copy)
+        nbformat.write(repaired.notebook, copy / f"{lab_id}.ipynb")
+        yield str(Path(folder).relative_to(course.root))
 
 
 def sanitized(course: config.Course, lab_id: str, path: Path) -> nbformat.NotebookNode:
@@ -96,22 +118,23 @@ def verified(verifier: jobs.Job, timeout: float, errors) -> tuple[dict[str, str 
 
 
 def run_in_sandbox(course: config.Course, lab_id: str, student: str, isolated: bool, as_user: bool,
-                   deadline: float) -> Run:
-    """nbgrader autograde of the submission under the lab's limits, and the clean re-run beside it; the
-    re-run's verdicts are read only when every cell of nbgrader's run finished."""
+                   deadline: float, repaired: Repaired) -> Run:
+    """nbgrader autograde of the (repaired) submission under the lab's limits, and the clean re-run beside it;
+    the re-run's verdicts are read only when every cell of nbgrader's run finished."""
     lab_limits = limits(course, lab_id)
-    path = layout.notebook_path(course, layout.SUBMITTED, lab_id, student)
     graded = layout.notebook_path(course, layout.AUTOGRADED, lab_id, student)
     hide = hidden_paths(course) if isolated else None
     with Session(f"{lab_id}-{student}", lab_limits, hide, KERNEL_THREADS, as_user) as box, \
+            graded_copy(course, lab_id, student, repaired) as submitted_dir, \
             tempfile.TemporaryFile("w+", encoding="utf-8") as restored, tempfile.TemporaryFile("w+") as errors:
+        path = layout.notebook_path(course, submitted_dir, lab_id, student)
         restored.write(nbformat.writes(sanitized(course, lab_id, path)))
         restored.seek(0)
         env = process.tool_env(**box.env)
         verifier = jobs.start([*box.prefix(), sys.executable, "-m", modules.VERIFY, lab_id,
                                str(lab_limits.cell_timeout)], path.parent, env, restored, errors)
-        code, output = jobs.run_limited(kernel_command(lab_id, student, lab_limits, box.folder if isolated else None),
-                                        course.root, lab_limits.notebook_timeout, env)
+        code, output = jobs.run_limited(kernel_command(lab_id, student, lab_limits, box.folder if isolated else None,
+                                                       submitted_dir), course.root, lab_limits.notebook_timeout, env)
         verdicts = None
         if code == 0 and not died(output) and not outputs.cell_problems(graded)[1]:
             verdicts, printed = verified(verifier, deadline - time.monotonic(), errors)
@@ -138,6 +161,7 @@ class Grader:
         self.path = layout.notebook_path(course, layout.SUBMITTED, lab_id, student)
         self.limits = limits(course, lab_id)
         self.digest = ""
+        self.repairs: list[str] = []  # what was repaired before grading, for the log, report and feedback
 
     @property
     def kept(self) -> str:
@@ -145,8 +169,27 @@ class Grader:
 
     def not_graded(self, reason: str, regrade: bool = False, score: float | None = None) -> Outcome:
         return Outcome(self.student, False, score, self.course.lab(self.lab_id).points,
-                       time.monotonic() - self.started, [reason], needs_regrading=regrade,
-                       submission_hash=self.digest)
+                       time.monotonic() - self.started, [reason, *self.repaired_lines()], needs_regrading=regrade,
+                       submission_hash=self.digest, repairs=self.repairs)
+
+    def repaired_lines(self) -> list[str]:
+        return [f"repaired before grading: {line}" for line in self.repairs]
+
+    def repaired(self) -> Repaired:
+        """The submission repaired against the released notebook (as it is when it needs no repair)."""
+        submitted = notebooks.read(self.path)
+        release = layout.release_notebook(self.course, self.lab_id)
+        repaired = repair(notebooks.read(release), submitted) if release.is_file() else Repaired(submitted)
+        self.repairs = repaired.repairs
+        return repaired
+
+    def unplaced(self, repaired: Repaired) -> Outcome | None:
+        """The outcome of a submission whose answer cells cannot be found; None when every one was."""
+        if not repaired.unplaced:
+            return None
+        return self.not_graded(f"answer cell(s) {', '.join(repaired.unplaced)} could not be found in the notebook "
+                               f"(deleted, or neither its metadata, its cell id nor its place identifies it); "
+                               f"{self.kept}; put the answer back in its cell and grade it again", regrade=True)
 
     def unreadable(self) -> Outcome | None:
         """The outcome of a submission that is missing or not a notebook; None when it can be graded."""
@@ -180,7 +223,7 @@ class Grader:
             return failed
         graded = layout.notebook_path(self.course, layout.AUTOGRADED, self.lab_id, self.student)
         problems, hits = outputs.cell_problems(graded)
-        problems += outputs.cut_outputs(graded, self.limits.output)
+        problems = self.repaired_lines() + problems + outputs.cut_outputs(graded, self.limits.output)
         if run.refused:
             problems.append(f"the notebook tried to run more than {self.limits.processes} processes at once "
                             f"(process limit; {run.refused} refused)")
@@ -197,7 +240,7 @@ class Grader:
         problems += [problem_of_zeroed(t, run.verdicts[t]) for t in zeroed]
         return Outcome(self.student, True, gradebook.read_score(self.course, self.lab_id, self.student),
                        self.course.lab(self.lab_id).points, time.monotonic() - self.started, problems,
-                       submission_hash=self.digest,
+                       submission_hash=self.digest, repairs=self.repairs,
                        messages={t: m for t, m in run.verdicts.items() if m is not None}, zeroed=zeroed)
 
 
@@ -208,5 +251,10 @@ def grade_one(course: config.Course, lab_id: str, student: str, isolated: bool =
     unreadable = grader.unreadable()
     if unreadable:
         return unreadable, ""
-    run = run_in_sandbox(course, lab_id, student, isolated, as_user, grader.started + grader.limits.notebook_timeout)
+    repaired = grader.repaired()
+    unplaced = grader.unplaced(repaired)
+    if unplaced:
+        return unplaced, ""
+    run = run_in_sandbox(course, lab_id, student, isolated, as_user, grader.started + grader.limits.notebook_timeout,
+                         repaired)
     return grader.outcome(run), run.output

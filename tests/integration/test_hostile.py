@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from nbgrader.api import Gradebook
 
+import editors
 from autograder import demo
 from autograder import mistakes
 from autograder.authoring import build
@@ -78,6 +79,16 @@ USER_PAYLOADS = {"reads_root_only_files": "print(len(open('/etc/shadow').read())
 DATASET_POINTS = 18  # a payload that stops the Dataset cell costs the Dataset's tests
 # Prints the kit's checks and reference code into its own cell and, through an IPython hook, into every later
 # cell's output, the hidden tests' included: none of it may reach the student's feedback or Gradescope results.
+# Correct notebooks as editors and students damage them: each is repaired and keeps full marks, the repair named.
+DAMAGED = {
+    "editor_dropped_metadata": (lambda nb, skeleton: editors.new_cell_ids(editors.drop_cell_metadata(nb)),
+                                "lost or changed their nbgrader metadata"),
+    "deleted_the_tests": (lambda nb, skeleton: editors.delete_cells(nb, lambda cell: not notebooks.is_graded_test(cell)),
+                          "deleted test cell(s) put back: dataset_length"),
+    "copied_an_answer": (lambda nb, skeleton: editors.copy_cell(nb, "metrics_answer", skeleton, above=True),
+                         "answer cell metrics_answer was there 2 times (copied); graded the edited copy"),
+}
+LOST_ANSWER = "lost_an_answer"  # metadata and ids gone and an answer deleted: not guessed, sent back
 LEAKER = "prints_the_checks"
 LEAK = ("import inspect, autograder.checks.lab4 as _g\n"
         "_private = inspect.getsource(_g) + inspect.getsource(_g.reference())\n"
@@ -115,6 +126,11 @@ def course(kit, tmp_path_factory):
     for name, patch in TAMPERING.items():
         submissions[name] = ("", mistakes.fill(release, {**wrong, "metrics_answer": wrong["metrics_answer"] + "\n" + patch}))
     submissions[BORROWER] = ("", mistakes.fill(release, {cell: BORROW for cell in reference}))
+    correct = mistakes.fill(release, reference)
+    skeleton = release.cells[editors.index_of(release, "metrics_answer")].source
+    submissions.update({name: ("", damage(correct, skeleton)) for name, (damage, _) in DAMAGED.items()})
+    submissions[LOST_ANSWER] = ("", editors.new_cell_ids(editors.drop_cell_metadata(
+        editors.delete_cells(correct, lambda cell: editors.grade_id(cell) != "dataset_answer"))))
     demo.write_submissions(course, LAB, submissions)
     return course
 
@@ -202,7 +218,7 @@ def test_retry_failed_and_resume(course, first_run):
     changed submission only itself, leaving the others' gradebook entries and notebooks byte for byte?"""
     outcomes, _ = first_run
     needing = {name for name, o in outcomes.items() if o.needs_regrading}
-    assert needing == {"os_exit", "endless_loop", "exits_in_the_rerun"}
+    assert needing == {"os_exit", "endless_loop", "exits_in_the_rerun", LOST_ANSWER}
     kept = {name: layout.notebook_path(course, layout.AUTOGRADED, LAB, name).read_bytes() for name in CORRECT}
     retried = autograde.autograde(course, LAB, retry_failed=True, echo=lambda line: None)
     assert {o.student for o in retried} == needing
@@ -344,3 +360,28 @@ def test_feedback_says_which_test_was_passed_by_patching(course, handed_back):
     """Does the feedback of a notebook that patched a check say that test passed only in its own kernel?"""
     page = html.unescape((course.root / "feedback" / "patches_the_check" / LAB / f"{LAB}.html").read_text())
     assert "It passed only in your own kernel: with the grader's checks restored it fails" in page
+
+
+@pytest.mark.parametrize("student", sorted(DAMAGED))
+def test_a_damaged_notebook_is_repaired_and_keeps_full_marks(course, first_run, handed_back, student):
+    """Does a correct notebook saved without its metadata and ids, with its tests deleted, or with an answer
+    pasted twice get every point, the repair named in its outcome, the log and its feedback, the submission
+    itself unchanged?"""
+    outcome, named = first_run[0][student], DAMAGED[student][1]
+    assert outcome.graded and outcome.score == 100 and gradebook.read_score(course, LAB, student) == 100
+    assert any(named in line for line in outcome.repairs)
+    assert any(problem.startswith("repaired before grading: ") and named in problem for problem in outcome.problems)
+    assert named in (course.root / "logs" / f"{LAB}-autograde.log").read_text()
+    page = html.unescape((course.root / "feedback" / student / LAB / f"{LAB}.html").read_text())
+    assert "Your notebook was repaired before grading" in page and named in page
+    submitted = notebooks.read(layout.notebook_path(course, layout.SUBMITTED, LAB, student))
+    assert len(notebooks.graded_tests(submitted)) < len(notebooks.graded_tests(
+        notebooks.read(layout.notebook_path(course, layout.AUTOGRADED, LAB, student)))) or student == "copied_an_answer"
+    assert list((course.root / layout.STATUS_DIR).glob("repaired-*")) == []
+
+
+def test_a_lost_answer_is_sent_back_with_its_name(first_run):
+    """Is a notebook whose answer cell cannot be found 'needs regrading', the cell named, never scored 0?"""
+    outcome = first_run[0][LOST_ANSWER]
+    assert not outcome.graded and outcome.needs_regrading and outcome.score is None
+    assert outcome.problems[0].startswith("answer cell(s) dataset_answer could not be found in the notebook")
