@@ -11,6 +11,7 @@ ISOLATION = "autograder.sandbox.isolation"          # imported by the isolation 
 VERIFY = "autograder.sandbox.verify"                # `python -m`: the clean re-run of the hidden tests
 FEEDBACK_PREPROCESSOR = "autograder.feedback.preprocessor.StudentFeedback"  # nbgrader_config.py
 LATE_PENALTY = "autograder.grading.latepenalty.PerDayPenalty"               # nbgrader_config.py
+EXECUTE = "autograder.grading.execute.WatchedExecute"                       # nbgrader_config.py
 CHECKS = "autograder.checks"                        # the hidden tests import autograder.checks.<lab>
 CHECK_HELPERS = ("autograder.checks.golden", "autograder.checks.common")   # the kit's code every check runs
 
@@ -22,5 +23,5 @@ def lab_checks(lab_id: str) -> str:
 
 def every_name(lab_ids) -> list[str]:
     """Every module (or module.attribute) named above, for the labs `lab_ids`."""
-    return [SANDBOX, ISOLATION, VERIFY, FEEDBACK_PREPROCESSOR, LATE_PENALTY, CHECKS, *CHECK_HELPERS,
+    return [SANDBOX, ISOLATION, VERIFY, FEEDBACK_PREPROCESSOR, LATE_PENALTY, EXECUTE, CHECKS, *CHECK_HELPERS,
             *(lab_checks(lab_id) for lab_id in lab_ids)]

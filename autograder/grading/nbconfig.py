@@ -37,7 +37,17 @@ def configure(c, root: Path | None = None) -> None:
     c.GenerateFeedback.preprocessors = ["nbgrader.preprocessors.GetGrades", modules.FEEDBACK_PREPROCESSOR,
                                         "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor"]
     c.AssignLatePenalties.plugin_class = modules.LATE_PENALTY
+    c.Autograde.autograde_preprocessors = autograde_preprocessors()
     c.PerDayPenalty.points_per_day = {lab.id: lab.late_penalty * lab.points for lab in course.labs.values()}
+
+
+def autograde_preprocessors() -> list:
+    """nbgrader's own autograde preprocessors, its Execute replaced by the kit's (named: nbgrader imports it)."""
+    from nbgrader.converters.autograde import Autograde
+    from nbgrader.preprocessors import Execute
+
+    default = Autograde.class_traits()["autograde_preprocessors"].default()
+    return [modules.EXECUTE if step is Execute else step for step in default]
 
 
 def ensure_config_file(root: Path) -> Path:

@@ -8,6 +8,7 @@ import nbformat
 
 from autograder.core import notebooks
 
+DIED, NOT_RUN = "KernelDied", "CellNotRun"  # errors of the cell a kernel died in and of the cells after it
 TRUNCATED = "\n[... output cut by the grader: {size} KiB printed, the first {limit} KiB kept]\n"
 
 
@@ -28,11 +29,23 @@ def cell_problems(path: Path) -> tuple[list[str], list[str]]:
         for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
             if output.get("output_type") != "error":
                 continue
+            if output.get("ename") in (DIED, NOT_RUN):
+                continue  # a kernel death: named once by the grader
             if output.get("ename") == "CellTimeoutError":
                 hits.append(f"cell {name} hit the cell time limit")
             elif not meta.get("grade"):
                 problems.append(f"cell {name} raised {output['ename']}: {output['evalue'][:120]}")
     return problems, hits
+
+
+def not_run_tests(path: Path) -> list[str]:
+    """The graded tests of the autograded notebook at `path` that did not run because the kernel had died."""
+    try:
+        cells = notebooks.read(path).cells
+    except notebooks.NotebookError:
+        return []
+    return [notebooks.nbgrader_meta(cell)["grade_id"] for cell in cells if notebooks.is_graded_test(cell)
+            and any(o.get("ename") in (DIED, NOT_RUN) for o in cell.get("outputs", []))]
 
 
 def output_size(output) -> int:

@@ -1,7 +1,9 @@
 """Grading one submission: nbgrader autograde in the sandbox, beside a clean re-run of its hidden tests.
 
 A submission is first repaired against the released notebook (autograder/grading/repair.py). One whose
-grading hit a time limit or lost its kernel is marked "needs regrading" with the reason, never scored zero. A test that passed in the student's kernel but fails in the clean re-run
+grading hit a time limit, or whose kernel died of something other than its own doing, is marked "needs
+regrading" with the reason, never scored zero; a kernel the submission killed (its memory, os._exit, a
+crash, the CPU-time limit) is named, and the tests before the death keep their scores. A test that passed in the student's kernel but fails in the clean re-run
 (autograder/sandbox/verify.py) was passed by tampering with the checks and scores 0.
 """
 
@@ -20,10 +22,12 @@ from pathlib import Path
 import nbformat
 
 from autograder.core import layout, modules, notebooks, process
-from autograder.grading import gradebook, jobs, outputs
+from autograder.grading import deaths, gradebook, jobs, outputs
+from autograder.grading.execute import DEATH_RECORD
 from autograder.grading.outcome import Outcome
 from autograder.grading.repair import Repaired, repair
 from autograder.sandbox.limits import Limits
+from autograder.sandbox import verify
 from autograder.sandbox.provenance import BORROWED
 from autograder.sandbox.session import KERNEL_NAME, Session
 from labkit import config
@@ -60,19 +64,20 @@ def kernel_command(lab_id: str, student: str, lab_limits: Limits, kernel_dir: st
 
 
 @contextlib.contextmanager
-def graded_copy(course: config.Course, lab_id: str, student: str, repaired: Repaired):
-    """The folder nbgrader reads the submission from, relative to the course: submitted/ itself, or, when the
-    notebook was repaired, a copy of the student's submission folder holding the repaired notebook (under
-    grading/, which grading kernels cannot see; removed afterwards). The submission itself is never changed."""
-    if not repaired.repairs:
-        yield layout.SUBMITTED
-        return
+def run_folder(course: config.Course, lab_id: str, student: str, repaired: Repaired):
+    """(a private folder for this grading run, the folder nbgrader reads the submission from, relative to the
+    course). The private folder is under grading/, which grading kernels cannot see, and is removed afterwards;
+    it receives the record of a kernel death and, when the notebook was repaired, a copy of the student's
+    submission folder holding the repaired notebook. The submission itself is never changed."""
     (course.root / layout.STATUS_DIR).mkdir(exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="repaired-", dir=course.root / layout.STATUS_DIR) as folder:
-        copy = Path(folder) / student / lab_id
+    with tempfile.TemporaryDirectory(prefix="run-", dir=course.root / layout.STATUS_DIR) as folder:
+        if not repaired.repairs:
+            yield Path(folder), layout.SUBMITTED
+            return
+        copy = Path(folder) / "submitted" / student / lab_id
         shutil.copytree(layout.notebook_path(course, layout.SUBMITTED, lab_id, student).parent, copy)
         nbformat.write(repaired.notebook, copy / f"{lab_id}.ipynb")
-        yield str(Path(folder).relative_to(course.root))
+        yield Path(folder), str(copy.parents[1].relative_to(course.root))
 
 
 def sanitized(course: config.Course, lab_id: str, path: Path) -> nbformat.NotebookNode:
@@ -96,36 +101,37 @@ def died(output: str) -> bool:
 class Run:
     """What nbgrader and the clean re-run gave for one submission."""
 
-    code: int | None                                 # nbgrader's exit code; None: stopped at the notebook limit
-    output: str                                      # nbgrader's output (and the re-run's stderr when it failed)
-    verdicts: dict[str, str | None] | str | None     # the re-run's verdicts, why it gave none, or None: not run
-    refused: int | None                              # processes the cgroup refused
+    code: int | None                    # nbgrader's exit code; None: stopped at the notebook limit
+    output: str                         # nbgrader's output (and the re-run's stderr when it failed)
+    verdicts: dict[str, str | None]     # the re-run's verdicts (those it gave before it stopped, if it did)
+    unverified: str | None              # why the re-run did not finish, or None
+    refused: int | None                 # processes the cgroup refused
+    death: dict | None = None           # where and how the kernel died (execute.WatchedExecute's record)
 
 
-def verified(verifier: jobs.Job, timeout: float, errors) -> tuple[dict[str, str | None] | str, str]:
-    """The clean re-run's verdicts (grade_id -> None when passed, else the student-facing message), or the
-    reason it gave none; and what it printed to stderr (for the log: student code prints there too)."""
+def verified(verifier: jobs.Job, timeout: float, errors) -> tuple[dict[str, str | None], str | None, str]:
+    """The clean re-run's verdicts (grade_id -> None when passed, else the student-facing message), those
+    it gave before it stopped when it did not finish; why it did not (None: it did); and what it printed to
+    stderr when it did not (for the log: student code prints there too)."""
     code, output = jobs.finish(verifier, max(timeout, 1))
-    try:
-        verdicts = json.loads(output) if code == 0 else None
-    except json.JSONDecodeError:
-        verdicts = None
-    if isinstance(verdicts, dict):
-        return verdicts, ""
+    verdicts = verify.read_verdicts(output or "")
+    if code == 0:
+        return verdicts, None, ""
     errors.seek(0)
     why = "it ran past the notebook time limit" if code is None else f"it exited with code {code}"
-    return f"the hidden tests could not be re-run in a clean process ({why}; see the log)", errors.read()[-4000:]
+    return verdicts, f"the hidden tests could not be re-run in a clean process ({why}; see the log)", \
+        errors.read()[-4000:]
 
 
 def run_in_sandbox(course: config.Course, lab_id: str, student: str, isolated: bool, as_user: bool,
                    deadline: float, repaired: Repaired) -> Run:
     """nbgrader autograde of the (repaired) submission under the lab's limits, and the clean re-run beside it;
-    the re-run's verdicts are read only when every cell of nbgrader's run finished."""
+    the re-run's verdicts are read only when nbgrader finished and no cell hit the time limit."""
     lab_limits = limits(course, lab_id)
     graded = layout.notebook_path(course, layout.AUTOGRADED, lab_id, student)
     hide = hidden_paths(course) if isolated else None
     with Session(f"{lab_id}-{student}", lab_limits, hide, KERNEL_THREADS, as_user) as box, \
-            graded_copy(course, lab_id, student, repaired) as submitted_dir, \
+            run_folder(course, lab_id, student, repaired) as (folder, submitted_dir), \
             tempfile.TemporaryFile("w+", encoding="utf-8") as restored, tempfile.TemporaryFile("w+") as errors:
         path = layout.notebook_path(course, submitted_dir, lab_id, student)
         restored.write(nbformat.writes(sanitized(course, lab_id, path)))
@@ -134,14 +140,16 @@ def run_in_sandbox(course: config.Course, lab_id: str, student: str, isolated: b
         verifier = jobs.start([*box.prefix(), sys.executable, "-m", modules.VERIFY, lab_id,
                                str(lab_limits.cell_timeout)], path.parent, env, restored, errors)
         code, output = jobs.run_limited(kernel_command(lab_id, student, lab_limits, box.folder if isolated else None,
-                                                       submitted_dir), course.root, lab_limits.notebook_timeout, env)
-        verdicts = None
-        if code == 0 and not died(output) and not outputs.cell_problems(graded)[1]:
-            verdicts, printed = verified(verifier, deadline - time.monotonic(), errors)
+                                                       submitted_dir), course.root, lab_limits.notebook_timeout,
+                                        {**env, DEATH_RECORD: str(folder / "death.json")})
+        death = deaths.read_record(folder / "death.json")
+        verdicts, unverified = {}, "the hidden tests were not re-run"
+        if code == 0 and (death or not died(output)) and not outputs.cell_problems(graded)[1]:
+            verdicts, unverified, printed = verified(verifier, deadline - time.monotonic(), errors)
             output += printed
         else:
             jobs.finish(verifier, 0)
-    return Run(code, output, verdicts, box.refused)
+    return Run(code, output, verdicts, unverified, box.refused, death)
 
 
 def problem_of_zeroed(test: str, verdict: str) -> str:
@@ -208,9 +216,12 @@ class Grader:
         if run.code is None:
             return self.not_graded(f"grading took longer than {self.limits.notebook_timeout} s (notebook_timeout) "
                                    f"and was stopped; {self.kept}", regrade=True)
-        if died(run.output):
-            return self.not_graded(f"the kernel died (the notebook exited with os._exit, crashed, or hit the "
-                                   f"CPU-time limit of {self.limits.cpu_time} s); {self.kept}", regrade=True)
+        if run.death:
+            death = deaths.diagnose(run.death, run.output, self.limits, run.refused)
+            if not death.by_submission:
+                return self.not_graded(f"{death.line()}; {self.kept}", regrade=True)
+        elif died(run.output):
+            return self.not_graded(f"the kernel died before the notebook ran (see the log); {self.kept}", regrade=True)
         if run.code != 0:
             return self.not_graded(f"nbgrader autograde failed (it exited with code {run.code}; see the log); "
                                    f"{self.kept}", regrade=True)
@@ -223,7 +234,8 @@ class Grader:
             return failed
         graded = layout.notebook_path(self.course, layout.AUTOGRADED, self.lab_id, self.student)
         problems, hits = outputs.cell_problems(graded)
-        problems = self.repaired_lines() + problems + outputs.cut_outputs(graded, self.limits.output)
+        death, not_run = self.death(run, graded)
+        problems = self.repaired_lines() + death + problems + outputs.cut_outputs(graded, self.limits.output)
         if run.refused:
             problems.append(f"the notebook tried to run more than {self.limits.processes} processes at once "
                             f"(process limit; {run.refused} refused)")
@@ -232,16 +244,28 @@ class Grader:
             hits = [f"{hit} ({self.limits.cell_timeout} s)" for hit in hits]
             return self.not_graded("; ".join(hits) + f"; scored {score:g} with those cells cut short",
                                    regrade=True, score=score)
-        if not isinstance(run.verdicts, dict):
-            return self.not_graded(f"{run.verdicts}; {self.kept}", regrade=True)
-        zeroed = sorted(t for t in outputs.passed_tests(graded) if run.verdicts.get(t) is not None)
+        passed = outputs.passed_tests(graded)
+        if run.unverified and (not run.death or any(t not in run.verdicts for t in passed)):
+            return self.not_graded(f"{run.unverified}; {self.kept}", regrade=True)
+        zeroed = sorted(t for t in passed if run.verdicts.get(t) is not None)
         if zeroed:
             gradebook.zero_grades(self.course, self.lab_id, self.student, zeroed)
         problems += [problem_of_zeroed(t, run.verdicts[t]) for t in zeroed]
         return Outcome(self.student, True, gradebook.read_score(self.course, self.lab_id, self.student),
                        self.course.lab(self.lab_id).points, time.monotonic() - self.started, problems,
                        submission_hash=self.digest, repairs=self.repairs,
-                       messages={t: m for t, m in run.verdicts.items() if m is not None}, zeroed=zeroed)
+                       messages={**{t: m for t, m in run.verdicts.items() if m is not None}, **not_run},
+                       zeroed=zeroed)
+
+    def death(self, run: Run, graded: Path) -> tuple[list[str], dict[str, str]]:
+        """(the problem line of a kernel the submission killed, the message of each test that did not run)."""
+        if not run.death:
+            return [], {}
+        death = deaths.diagnose(run.death, run.output, self.limits, run.refused)
+        skipped = outputs.not_run_tests(graded)
+        rest = f"the {len(skipped)} test(s) from there on score 0" if skipped else "no test came after it"
+        return ([f"{death.line()}; the tests before it are scored, {rest}"],
+                {test: f"Not run: {death.line()}." for test in skipped})
 
 
 def grade_one(course: config.Course, lab_id: str, student: str, isolated: bool = False,

@@ -78,8 +78,8 @@ def needed_under_private() -> list[str]:
 
 def isolate(plan: Isolation) -> None:
     """Enter new mount, network and PID namespaces; everything read-only, `plan.hide` hidden, private
-    /tmp and /dev/shm, `plan.kernel_dir` writable. Forks: the parent waits for the child and exits with
-    its status; the child returns, as PID 1 of its namespace, to exec the kernel."""
+    /tmp and /dev/shm, `plan.kernel_dir` writable. Forks: the parent waits for the child and ends as it
+    did (its exit code, or its signal); the child returns, as PID 1 of its namespace, to exec the kernel."""
     _check(_libc().unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID), "unshare")
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     opened = lambda path: os.open(path, os.O_PATH | os.O_DIRECTORY)  # noqa: E731  (survives the mounts below)
@@ -114,9 +114,22 @@ def isolate(plan: Isolation) -> None:
         for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(number, lambda signum, frame: os.kill(child, signum))
         _, status = os.waitpid(child, 0)
-        os._exit(os.waitstatus_to_exitcode(status) % 256)
+        end_like(status)
     _check(_libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl")
     _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+
+
+def end_like(status: int) -> None:
+    """Exit as the child with wait status `status` ended: with its exit code, or killed by the same signal
+    (so that the grader sees how the kernel died)."""
+    if os.WIFSIGNALED(status):
+        number = os.WTERMSIG(status)
+        try:
+            signal.signal(number, signal.SIG_DFL)
+        except (OSError, ValueError):
+            pass  # SIGKILL and SIGSTOP keep their default action anyway
+        os.kill(os.getpid(), number)
+    os._exit(os.waitstatus_to_exitcode(status) % 256)
 
 
 def _bind_back(path: str, handle: int) -> None:

@@ -11,9 +11,10 @@ It also gives each failed test the message students see in their feedback: the c
 AssertionError, only when every frame from the check down to the `assert` is the kit's code (a
 message raised by, or passed through, student code could carry anything the kernel can read).
 
-    python -m autograder.sandbox.verify LAB CELL_TIMEOUT < NOTEBOOK > VERDICTS_JSON   (inside the grading sandbox)
+    python -m autograder.sandbox.verify LAB CELL_TIMEOUT < NOTEBOOK > VERDICTS   (inside the grading sandbox)
 
-The notebook comes on stdin and the verdicts go to stdout, not through files a kernel could write;
+The notebook comes on stdin and the verdicts go to stdout, one JSON line per test as it is known (a
+notebook that kills the process keeps the verdicts of the tests before), not through files a kernel could write;
 it warms up (imports, snapshot) before reading stdin, so it can be started while nbgrader runs.
 """
 
@@ -162,10 +163,11 @@ def message(error: BaseException, trusted: dict[types.CodeType, dict]) -> str:
 MESSAGE_LIMIT = 300
 
 
-def run(read_notebook: Callable[[], str], lab_id: str, cell_timeout: int = 120) -> dict[str, str | None]:
+def run(read_notebook: Callable[[], str], lab_id: str, cell_timeout: int = 120,
+        on_verdict: Callable[[str, str | None], None] = lambda test, verdict: None) -> dict[str, str | None]:
     """grade_id -> None (passed) or the student-facing message, for each graded test cell of the notebook
     (JSON) that `read_notebook` returns once the shell and the snapshot are ready; each cell is stopped
-    after `cell_timeout` s."""
+    after `cell_timeout` s. `on_verdict` hears each verdict as soon as it is known."""
     from IPython.core.interactiveshell import InteractiveShell
 
     os.environ.setdefault("NBGRADER_EXECUTION", "autograde")
@@ -194,6 +196,18 @@ def run(read_notebook: Callable[[], str], lab_id: str, cell_timeout: int = 120) 
                 snapshot.restore()  # the test ran student code: the provenance check runs on the kit's own code
                 borrowed = origin.borrowed(shell.user_ns, provenance.graded_names(source, parts))
                 verdicts[test] = f"{provenance.BORROWED}{borrowed}" if borrowed else None
+            on_verdict(test, verdicts[test])
+    return verdicts
+
+
+def read_verdicts(text: str) -> dict[str, str | None]:
+    """The verdicts `main` printed, one JSON line each (those given before a death, when the run died)."""
+    verdicts = {}
+    for line in text.splitlines():
+        try:
+            verdicts.update(json.loads(line))
+        except (json.JSONDecodeError, TypeError, ValueError):
+            break  # a line cut short by a death
     return verdicts
 
 
@@ -203,8 +217,8 @@ def main(argv: list[str]) -> None:
     with open(os.devnull, "w") as quiet:  # the notebook's own printing is not the verifier's output
         os.dup2(quiet.fileno(), 1)
         sys.stdout = open(os.devnull, "w")
-        verdicts = run(sys.stdin.read, lab_id, int(cell_timeout))
-    json.dump(verdicts, verdicts_out)
+        run(sys.stdin.read, lab_id, int(cell_timeout), lambda test, verdict: print(
+            json.dumps({test: verdict}), file=verdicts_out, flush=True))
     verdicts_out.close()
 
 

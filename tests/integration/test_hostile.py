@@ -42,6 +42,10 @@ CELL_LIMIT, MEMORY_MIB = 20, 3072
 PAYLOADS = {  # student -> (solution cell, code put before the reference solution)
     "sys_exit": ("dataset_answer", "import sys; sys.exit(1)"),
     "os_exit": ("metrics_answer", "import os; os._exit(0)"),
+    # Keeps nearly all its memory, then torch's OpenMP cannot get memory for its threads' stacks: the kernel dies.
+    "memory_hog": ("metrics_answer", "x = torch.ones(4_000_000)\ntorch.set_num_threads(4)\nhog = []\ntry:\n"
+                                     "    while True:\n        hog.append(bytearray(1 << 20))\nexcept MemoryError:\n"
+                                     "    pass\nx.add_(1)"),
     "endless_loop": ("metrics_answer", "while True:\n    pass"),
     "huge_allocation": ("dataset_answer", "hog = bytearray(6 << 30)"),
     "many_processes": ("dataset_answer", "import subprocess\nkids = [subprocess.Popen(['sleep', '61']) for _ in range(200)]"),
@@ -52,6 +56,7 @@ PAYLOADS = {  # student -> (solution cell, code put before the reference solutio
                                              "    import sys; print('not graded!', file=sys.stderr); import os; os._exit(3)"),
 }
 CORRECT = ("correct", "correct_too")
+METRICS_POINTS = 20  # the tests after metrics_answer, which a kernel that dies there does not run
 # A wrong confusion matrix (normalised by prediction) plus a patch that makes its test pass in the kernel.
 TAMPERING = {
     "patches_the_check": "import autograder.checks.lab4 as _g\n_g.confusion_matrix_values = lambda confusion_matrix: None",
@@ -156,11 +161,23 @@ def test_sys_exit_costs_only_its_part(first_run):
     assert "cell dataset_answer raised SystemExit: 1" in outcome.problems
 
 
-def test_dead_kernel_needs_regrading(first_run):
-    """Does os._exit() mark the submission 'needs regrading' with the reason, never a silent zero?"""
-    outcome = first_run[0]["os_exit"]
-    assert not outcome.graded and outcome.needs_regrading and outcome.score is None
-    assert "the kernel died" in outcome.problems[0] and "submitted/os_exit/lab4/lab4.ipynb" in outcome.problems[0]
+@pytest.mark.parametrize("student, cause", [
+    ("os_exit", "the notebook ended the kernel (exit code 0: os._exit, or a crash in its own code)"),
+    ("memory_hog", f"it ran out of memory under the memory limit of {MEMORY_MIB} MiB (memory)"),
+])
+def test_a_kernel_the_notebook_kills_is_scored_as_far_as_it_ran(course, first_run, handed_back, student, cause):
+    """Does a kernel that os._exit or a memory hog killed keep the scores of the tests before the death, score
+    the rest 0 (not 'needs regrading': a regrade would only repeat it), and name the cause in the outcome and in
+    the feedback of every test that did not run?"""
+    outcome = first_run[0][student]
+    assert outcome.graded and not outcome.needs_regrading and outcome.score == 100 - METRICS_POINTS
+    assert gradebook.read_score(course, LAB, student) == 100 - METRICS_POINTS
+    assert outcome.problems[0].startswith(f"the kernel died in cell metrics_answer: {cause}")
+    assert outcome.problems[0].endswith("; the tests before it are scored, the 3 test(s) from there on score 0")
+    page = html.unescape((course.root / "feedback" / student / LAB / f"{LAB}.html").read_text())
+    assert page.count(f"Not run: the kernel died in cell metrics_answer: {cause}") == 3
+    assert page.count("PASSED: ") == len(notebooks.graded_tests(notebooks.read(
+        layout.source_notebook(course, LAB)))) - 3
 
 
 def test_rerun_that_dies_needs_regrading(course, first_run):
@@ -218,7 +235,7 @@ def test_retry_failed_and_resume(course, first_run):
     changed submission only itself, leaving the others' gradebook entries and notebooks byte for byte?"""
     outcomes, _ = first_run
     needing = {name for name, o in outcomes.items() if o.needs_regrading}
-    assert needing == {"os_exit", "endless_loop", "exits_in_the_rerun", LOST_ANSWER}
+    assert needing == {"endless_loop", "exits_in_the_rerun", LOST_ANSWER}
     kept = {name: layout.notebook_path(course, layout.AUTOGRADED, LAB, name).read_bytes() for name in CORRECT}
     retried = autograde.autograde(course, LAB, retry_failed=True, echo=lambda line: None)
     assert {o.student for o in retried} == needing

@@ -1,6 +1,5 @@
 """A notebook that borrows the kit's reference parts scores 0 on every lab, whatever the route."""
 
-import json
 import subprocess
 import sys
 
@@ -10,7 +9,7 @@ import pytest
 import harness
 from autograder import mistakes
 from autograder.core import modules
-from autograder.sandbox import provenance
+from autograder.sandbox import provenance, verify
 from autograder.checks import golden
 
 # Each answer cell borrows every part by one of these routes, in turn: imported, exec of the kit's file, the
@@ -50,7 +49,7 @@ def test_borrowed_reference_scores_zero_in_the_clean_rerun(lab, tmp_path):
     done = subprocess.run([sys.executable, "-m", modules.VERIFY, lab, "120"], input=notebook, capture_output=True,
                           text=True, cwd=tmp_path, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
-    verdicts = json.loads(done.stdout)
+    verdicts = verify.read_verdicts(done.stdout)
     assert verdicts and all(v is not None for v in verdicts.values()), [t for t, v in verdicts.items() if v is None]
     borrowed = [t for t, v in verdicts.items() if v.startswith(provenance.BORROWED)]
     assert len(borrowed) == len(verdicts), {t: v for t, v in verdicts.items() if t not in borrowed}

@@ -2,6 +2,7 @@
 
 import json
 import os
+import subprocess
 import sys
 
 import pytest
@@ -92,3 +93,13 @@ def test_an_isolated_kernel_spec_carries_the_plan_and_a_private_home(tmp_path):
     assert spec["argv"][-2:] == ["-f", "{connection_file}"]
     assert spec["env"] == {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
                            "HOME": "/tmp", "TMPDIR": "/tmp", "MPLCONFIGDIR": "/tmp/matplotlib"}
+
+
+@pytest.mark.parametrize("how, expected", [("os._exit(7)", 7), ("os.kill(os.getpid(), signal.SIGTERM)", -15)],
+                         ids=["exit code", "signal"])
+def test_the_isolating_parent_ends_as_its_child_did(how, expected):
+    """Does the launcher's waiting parent end with its child's exit code, or die of its child's signal, so that
+    the grader sees how the kernel died?"""
+    code = ("import os, signal\nfrom autograder.sandbox.isolation import end_like\nchild = os.fork()\n"
+            f"if child == 0:\n    {how}\n_, status = os.waitpid(child, 0)\nend_like(status)\n")
+    assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == expected
