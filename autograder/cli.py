@@ -9,7 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from autograder.core.errors import CourseError
+from autograder.core.errors import CourseError, ReportError
 from labkit import config
 
 
@@ -33,6 +33,9 @@ def parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="write reports/<lab>/ (CSV, plots, report.html, Gradescope results) "
                                         "and reports/course-grades.csv")
     rep.add_argument("lab", nargs="?", help="the lab to report (default: every lab graded so far)")
+    rep.add_argument("--similarity", type=float, default=0.5, metavar="SHARE",
+                     help="list pairs of submissions sharing more than this share of either one's code beyond "
+                          "the released notebook (copydetect; default 0.5)")
     d = sub.add_parser("demo", help="the instructor path end to end on a simulated class")
     d.add_argument("--dir", type=Path, default=Path("demo"), help="where to build the demo course (default ./demo)")
     pub = sub.add_parser("publish", help="write the tree students may see (no solutions, hidden tests, goldens)")
@@ -89,7 +92,9 @@ def export(course: config.Course, args: argparse.Namespace) -> None:
 def report(course: config.Course, args: argparse.Namespace) -> None:
     from autograder.reports.pages import write
 
-    write(course, args.lab)
+    if not 0 < args.similarity <= 1:
+        raise ReportError(f"--similarity must be a share between 0 and 1 (like 0.5), got {args.similarity}")
+    write(course, args.lab, threshold=args.similarity)
 
 
 def demo(course: config.Course, args: argparse.Namespace) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from autograder.core import layout
 from autograder.core.errors import ReportError
 from autograder.feedback.leaks import private_text
-from autograder.reports import csvs, gradescope, plots
+from autograder.reports import csvs, gradescope, plots, similarity
 from autograder.reports.records import Record, graded_labs, lab_results
 from labkit import config
 
@@ -82,8 +82,27 @@ def late_section(records: list[Record]) -> str:
                   for r in late], numeric={1, 2, 3, 4})
 
 
-def page(course: config.Course, lab_id: str, records: list[Record], summary, images: dict[str, bytes]) -> str:
-    """The whole report as one HTML page with every image embedded."""
+def similarity_section(pairs: list[similarity.Pair], threshold: float, shown: int = 12) -> str:
+    """Pairs of similar submissions with the lines they share (the first `shown` of each), for the instructor."""
+    intro = (f"<p>For the instructor only: pairs of submissions sharing more than {threshold:.0%} of either one's "
+             f"code beyond the released notebook (copydetect). Similar code is a reason to look, not proof of "
+             f"copying: read the lines.</p>")
+    if not pairs:
+        return intro + "<p>No pair above the threshold.</p>"
+    rows = "".join(
+        f"<tr><td>{html.escape(pair.first)}</td><td>{html.escape(pair.second)}</td>"
+        f"<td class=number>{pair.similarity[0]:.0%}</td><td class=number>{pair.similarity[1]:.0%}</td>"
+        f"<td><pre>{html.escape(chr(10).join(pair.shared[:shown]))}"
+        f"{html.escape(chr(10) + f'... and {len(pair.shared) - shown} more lines') if len(pair.shared) > shown else ''}"
+        f"</pre></td></tr>" for pair in pairs)
+    head = "".join(f"<th>{name}</th>" for name in ("student", "student", "share of the first's code",
+                                                    "share of the second's code", "shared lines"))
+    return intro + f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+
+
+def page(course: config.Course, lab_id: str, records: list[Record], summary, images: dict[str, bytes],
+         similar: str = "") -> str:
+    """The whole report as one HTML page with every image embedded (`similar`: the similarity section)."""
     lab = course.lab(lab_id)
     title = html.escape(f"{course.course.title or course.course.id}: {lab_id} ({lab.title})")
     per_test = table(["test", "points", "mean score", "pass rate"],
@@ -108,12 +127,15 @@ def page(course: config.Course, lab_id: str, records: list[Record], summary, ima
 {late_section(records)}
 <h2>Grading time</h2>
 {image(images["grading_time"], "seconds of grading per submission")}
+<h2>Similar submissions</h2>
+{similar}
 </body></html>
 """
 
 
-def write_lab(course: config.Course, lab_id: str, echo=print) -> Path:
-    """reports/<lab>/: grades.csv, the plots as PNG, report.html and gradescope/; return the HTML path."""
+def write_lab(course: config.Course, lab_id: str, echo=print, threshold: float = similarity.THRESHOLD) -> Path:
+    """reports/<lab>/: grades.csv, the plots as PNG, report.html (with the pairs of submissions sharing more than
+    `threshold` of their code) and gradescope/; return the HTML path."""
     results = lab_results(course, lab_id)
     folder = course.root / layout.REPORTS / lab_id
     folder.mkdir(parents=True, exist_ok=True)
@@ -124,18 +146,21 @@ def write_lab(course: config.Course, lab_id: str, echo=print) -> Path:
                "grading_time": plots.grading_time(results.records)}
     images = {name: save(fig, folder / f"{name}.png") for name, fig in figures.items()}
     path = folder / "report.html"
-    path.write_text(page(course, lab_id, results.records, summary, images), encoding="utf-8")
+    pairs = similarity.similar_submissions(course, lab_id, threshold)
+    similar = similarity_section(pairs, threshold)
+    path.write_text(page(course, lab_id, results.records, summary, images, similar), encoding="utf-8")
     gradescope.write(results, private_text(course, lab_id), folder / "gradescope", echo)
-    echo(f"{lab_id}: report -> {path}")
+    echo(f"{lab_id}: report -> {path} ({len(pairs)} pair(s) of similar submissions listed)")
     return path
 
 
-def write(course: config.Course, lab_id: str | None = None, echo=print) -> list[Path]:
+def write(course: config.Course, lab_id: str | None = None, echo=print,
+          threshold: float = similarity.THRESHOLD) -> list[Path]:
     """Report `lab_id` (or every lab graded so far) and write the LMS CSV; return the HTML paths."""
     labs = [lab_id] if lab_id else graded_labs(course)
     if not labs:
         raise ReportError(f"no lab of {course.root / config.CONFIG_NAME} has been graded yet: "
                           f"run `course autograde <lab>` first")
-    pages = [write_lab(course, lab, echo) for lab in labs]
+    pages = [write_lab(course, lab, echo, threshold) for lab in labs]
     csvs.write_course_csv(course, echo=echo)
     return pages

@@ -2,6 +2,7 @@
 the late penalty is nbgrader's, and report.html shows every plot in a real headless browser."""
 
 import csv
+import html
 import json
 import shutil
 from html.parser import HTMLParser
@@ -329,3 +330,15 @@ def test_due_date_and_penalty_load(tmp_path, due, utc):
     (tmp_path / "course.toml").write_text(GOOD)
     lab = config.load(tmp_path).lab("lab1")
     assert lab.due is None and lab.due_utc is None and lab.late_penalty == 0
+
+
+def test_similar_submissions_are_listed_for_the_instructor(graded):
+    """Does each lab's report list the demo's near-identical submissions (every demo student starts from the same
+    reference code), with the lines they share, and keep them out of the students' Gradescope results?"""
+    course, _, _ = graded
+    for lab in course.labs:
+        page = html.unescape((course.root / "reports" / lab / "report.html").read_text())
+        section = page[page.index("<h2>Similar submissions</h2>"):]
+        assert "For the instructor only" in section and "<td>correct</td>" in section and "<pre>" in section
+        results = (course.root / "reports" / lab / "gradescope" / "correct" / "results.json").read_text()
+        assert "Similar" not in results and "copydetect" not in results

@@ -36,6 +36,12 @@ def test_feedback_before_build_is_one_line_not_a_traceback(kit, tmp_path, capsys
     assert err.startswith("course: error: nbgrader generate_feedback lab1 failed") and "Traceback" not in err
 
 
+def test_a_similarity_share_out_of_range_is_one_line(kit, capsys):
+    """Does `course report --similarity 50` (a percentage, not a share) say what it takes, exit code 2?"""
+    assert cli.main(["--root", str(kit.root), "report", "lab1", "--similarity", "50"]) == 2
+    assert "--similarity must be a share between 0 and 1 (like 0.5), got 50.0" in capsys.readouterr().err
+
+
 def test_reporting_commands_do_not_load_torch():
     """Do the CLI and the report, export and feedback commands' modules import without torch?"""
     probe = ("import sys, autograder.cli, autograder.reports.csvs, autograder.reports.pages, "
