@@ -9,6 +9,7 @@ import nbformat
 from autograder.core import notebooks
 
 DIED, NOT_RUN = "KernelDied", "CellNotRun"  # errors of the cell a kernel died in and of the cells after it
+ERROR_FLOOR = 2048  # bytes of an error's message and traceback kept however little of the output limit is left
 TRUNCATED = "\n[... output cut by the grader: {size} KiB printed, the first {limit} KiB kept]\n"
 
 
@@ -49,10 +50,29 @@ def not_run_tests(path: Path) -> list[str]:
 
 
 def output_size(output) -> int:
-    """Bytes of text an output holds (stream text, or its data's text forms)."""
+    """Bytes of text an output holds (stream text, an error's message and traceback, or its data's text forms)."""
     if output.get("output_type") == "stream":
         return len(output.get("text", "").encode())
+    if output.get("output_type") == "error":
+        return len((output.get("evalue", "") + "".join(output.get("traceback", []))).encode())
     return sum(len("".join(value).encode()) for value in output.get("data", {}).values() if isinstance(value, (str, list)))
+
+
+def cut_error(output, budget: int):
+    """An error output cut to `budget` bytes (at least ERROR_FLOOR): its message's start and its traceback's last
+    lines. The error itself stays: nbgrader scores a test by it."""
+    room = max(budget, ERROR_FLOOR)
+    evalue = output.get("evalue", "").encode()[:room // 2].decode(errors="ignore")
+    room -= len(evalue.encode())
+    lines: list[str] = []
+    for line in reversed(output.get("traceback", [])):
+        room -= len(line.encode())
+        if room < 0:
+            break
+        lines.insert(0, line)
+    output["evalue"] = evalue
+    output["traceback"] = lines or [f"{output.get('ename', 'Error')}: (traceback cut by the grader)"]
+    return output
 
 
 def cut_outputs(path: Path, limit_kib: int) -> list[str]:
@@ -69,9 +89,12 @@ def cut_outputs(path: Path, limit_kib: int) -> list[str]:
             continue
         kept, budget = [], limit
         for output in outputs:
-            if output.get("output_type") == "error" or output_size(output) <= budget:
+            if output.get("output_type") == "error":
+                kept.append(cut_error(output, budget))
+                budget = max(0, budget - output_size(output))
+            elif output_size(output) <= budget:
                 kept.append(output)
-                budget -= output_size(output) if output.get("output_type") != "error" else 0
+                budget -= output_size(output)
             elif output.get("output_type") == "stream" and budget > 0:
                 output["text"] = output["text"].encode()[:budget].decode(errors="ignore")
                 kept.append(output)

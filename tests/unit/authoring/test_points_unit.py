@@ -35,6 +35,12 @@ def test_points_that_match_pass(kit):
         check_points(kit, "lab1", notebook(50, 50, 25, 24))
 
 
+def test_fractional_points_add_up(kit):
+    """Do a thousand tests of 0.1 points make lab 2's 100, though their float sum is 99.9999999999986?"""
+    assert sum([0.1] * 1000) != 100
+    assert check_points(kit, "lab2", notebook(*[0.1] * 1000)) is None
+
+
 def test_only_graded_tests_count(kit):
     """Are points on answer and markdown cells left out of the total?"""
     extra = [new_markdown_cell("Explain.", metadata=nbgrader("m1", grade=True, points=10)),

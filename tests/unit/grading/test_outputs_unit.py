@@ -5,7 +5,7 @@ import json
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from autograder.grading.outputs import TRUNCATED, cell_problems, cut_outputs, passed_tests
+from autograder.grading.outputs import TRUNCATED, cell_problems, cut_outputs, output_size, passed_tests
 
 
 def nbgrader(grade_id, grade=False, solution=False, points=0):
@@ -60,6 +60,20 @@ def test_error_outputs_survive_the_cut(tmp_path):
     outputs = nbformat.read(path, as_version=4).cells[0].outputs
     assert [o.output_type for o in outputs] == ["stream", "error", "stream"]
     assert outputs[1].ename == "ValueError" and outputs[1].evalue == "bad shape"
+
+
+def test_a_huge_error_is_cut_but_kept(tmp_path):
+    """Is an error whose message and traceback hold megabytes cut near the limit, the error (what nbgrader scores
+    by) kept with its name, its message's start and its traceback's last line?"""
+    huge = new_output("error", ename="ValueError", evalue="v" * 2_000_000,
+                      traceback=[f"frame {i}: " + "t" * 1000 for i in range(3000)] + ["ValueError: the end"])
+    size = output_size(huge) // 1024
+    path = save(tmp_path, graded_test("t1", [huge]))
+    assert size > 4000 and cut_outputs(path, 4) == [f"cell t1 printed {size} KiB; the first 4 KiB were kept (output limit)"]
+    (error_output,) = [o for o in nbformat.read(path, as_version=4).cells[0].outputs if o.output_type == "error"]
+    assert error_output.ename == "ValueError" and error_output.evalue.startswith("vvv")
+    assert error_output.traceback[-1] == "ValueError: the end" and output_size(error_output) <= 4 * 1024
+    assert path.stat().st_size < 16 * 1024
 
 
 def test_a_cut_never_splits_a_character(tmp_path):
