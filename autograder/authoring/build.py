@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import nbformat
@@ -15,12 +16,38 @@ from autograder.grading import gradebook, nbconfig
 from labkit import config
 
 
+POINTS_IN_HEADING = re.compile(r"\((\d+(?:\.\d+)?) points?\)")
+
+
 def check_points(course: config.Course, lab_id: str, notebook) -> None:
     """The graded tests' points must add up to the lab's points in course.toml."""
     total = sum(test.points for test in notebooks.graded_tests(notebook))
     if not math.isclose(total, course.lab(lab_id).points, abs_tol=1e-6):  # points like 0.1 do not add up exactly
         raise BuildError(f"course.toml gives {lab_id} {course.lab(lab_id).points:g} points but the tests in "
                          f"{layout.SOURCE_DIR}/{lab_id}/{lab_id}.ipynb add up to {total:g}")
+
+
+def part_points(notebook) -> list[tuple[str, float, float]]:
+    """(heading, points it states, points of the graded tests under it) for each '## ... (N points)' heading; a
+    heading's tests are those before the next '## ' heading."""
+    parts: list[list] = []
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown" and cell.source.startswith("## "):
+            heading = cell.source.splitlines()[0]
+            stated = POINTS_IN_HEADING.search(heading)
+            parts.append([heading[3:], float(stated.group(1)), 0.0] if stated else [heading[3:], None, 0.0])
+        elif parts and notebooks.is_graded_test(cell):
+            parts[-1][2] += float(notebooks.nbgrader_meta(cell).get("points", 0))
+    return [(heading, stated, total) for heading, stated, total in parts if stated is not None]
+
+
+def check_part_points(lab_id: str, notebook) -> None:
+    """Each part's heading must state the points its graded tests give."""
+    wrong = [f"'{heading}' ({total:g} in its tests)" for heading, stated, total in part_points(notebook)
+             if not math.isclose(stated, total, abs_tol=1e-6)]
+    if wrong:
+        raise BuildError(f"{layout.SOURCE_DIR}/{lab_id}/{lab_id}.ipynb: heading(s) state other points than their "
+                         f"tests give: {'; '.join(wrong)}; correct the heading or the tests' points")
 
 
 def generate_assignment(course: config.Course, lab_id: str) -> Path:
@@ -52,7 +79,9 @@ def build(course: config.Course, labs: list[str] | None = None, goldens_dir: Pat
     """Check points, write goldens (unless `goldens_dir` is None) and generate each lab's student notebook."""
     for lab_id in labs or list(course.labs):
         course.lab(lab_id)
-        check_points(course, lab_id, notebooks.read(layout.source_notebook(course, lab_id)))
+        source = notebooks.read(layout.source_notebook(course, lab_id))
+        check_points(course, lab_id, source)
+        check_part_points(lab_id, source)
         if goldens_dir is not None:
             print(f"{lab_id}: goldens -> {write_goldens(course, lab_id, goldens_dir)}")
         print(f"{lab_id}: student notebook -> {generate_assignment(course, lab_id)}")

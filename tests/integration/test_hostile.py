@@ -402,3 +402,16 @@ def test_a_lost_answer_is_sent_back_with_its_name(first_run):
     outcome = first_run[0][LOST_ANSWER]
     assert not outcome.graded and outcome.needs_regrading and outcome.score is None
     assert outcome.problems[0].startswith("answer cell(s) dataset_answer could not be found in the notebook")
+
+
+def test_a_corrected_resubmission_gets_its_points_back(course, first_run):
+    """After a test was zeroed for patching the checks, does the student's corrected notebook, graded again on its
+    own, get every point back, in its outcome and the gradebook (runs last: it replaces that submission)?"""
+    student = "patches_the_check"
+    assert gradebook.read_score(course, LAB, student) == 100 - CONFUSION_POINTS
+    release = notebooks.read(course.root / "assignments" / LAB / f"{LAB}.ipynb")
+    reference = mistakes.reference_solutions(notebooks.read(layout.source_notebook(course, LAB)))
+    demo.write_submissions(course, LAB, {student: ("", mistakes.fill(release, reference))})
+    (regraded,) = autograde.autograde(course, LAB, only=[student], echo=lambda line: None)
+    assert regraded.graded and regraded.score == 100 and regraded.zeroed == [] and regraded.problems == []
+    assert gradebook.read_score(course, LAB, student) == 100

@@ -46,3 +46,27 @@ def test_only_graded_tests_count(kit):
     extra = [new_markdown_cell("Explain.", metadata=nbgrader("m1", grade=True, points=10)),
              new_code_cell("y = 2\n", metadata=nbgrader("a2", solution=True, points=10))]
     assert check_points(kit, "lab3", notebook(60, 40, extra=extra)) is None
+
+
+def test_a_heading_that_misstates_its_points_is_refused():
+    """Does a part heading stating other points than its tests give (lab 1's Part 3 said 65 for 85) stop the
+    build, naming the heading and its tests' total, while the other headings pass?"""
+    from autograder.authoring.build import check_part_points
+
+    cells = notebook(5, 5).cells
+    good = [new_markdown_cell("## Part 1: helpers (10 points)\n\nText."), *cells]
+    check_part_points("lab1", new_notebook(cells=good))
+    bad = [*good, new_markdown_cell("## Part 2: the net (65 points)"), *notebook(40, 45).cells[1:]]
+    with pytest.raises(BuildError, match=r"'Part 2: the net \(65 points\)' \(85 in its tests\)"):
+        check_part_points("lab1", new_notebook(cells=bad))
+
+
+def test_the_kits_headings_state_their_points(kit):
+    """Does every lab's source notebook state each part's points as its tests give them?"""
+    from autograder.authoring.build import check_part_points, part_points
+    from autograder.core import layout, notebooks
+
+    for lab in kit.labs:
+        source = notebooks.read(layout.source_notebook(kit, lab))
+        assert part_points(source), lab
+        check_part_points(lab, source)
