@@ -14,14 +14,20 @@ from autograder.reports.records import LabResults, Record
 VISIBILITY = "visible"
 
 
-def summary(record: Record) -> str:
-    """The submission's overall output line(s)."""
+def points(value: float) -> str:
+    return f"{value:g} point" + ("" if value == 1 else "s")
+
+
+def summary(record: Record, outcome: Outcome | None = None) -> str:
+    """The submission's overall output line(s), with what was repaired in the notebook before grading."""
     if not record.graded:
         return f"Not graded ({record.status}): " + "; ".join(record.problems or ["no result in the gradebook"])
     text = f"Autograded score {record.total:g}/{record.max_score:g}."
     if record.late_penalty:
-        text += (f" Submitted {record.seconds_late / 3600:.1f} h late: late penalty {record.late_penalty:g} points, "
+        text += (f" Submitted {record.seconds_late / 3600:.1f} h late: late penalty {points(record.late_penalty)}, "
                  f"final score {record.final:g}/{record.max_score:g}.")
+    if outcome and outcome.repairs:
+        text += " Your notebook was repaired before grading: " + "; ".join(outcome.repairs) + "."
     return text
 
 
@@ -42,7 +48,7 @@ def results(record: Record, tests: list[notebooks.GradedTest], outcome: Outcome 
     return {
         "score": record.final if record.graded else 0.0,
         "execution_time": round(record.seconds or 0),
-        "output": summary(record),
+        "output": summary(record, outcome),
         "tests": [{"name": test.grade_id, "number": str(number),
                    "score": record.scores.get(test.grade_id, 0.0), "max_score": test.points,
                    "output": test_output(record, test, outcome, private),

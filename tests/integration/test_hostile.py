@@ -391,6 +391,8 @@ def test_a_damaged_notebook_is_repaired_and_keeps_full_marks(course, first_run, 
     assert named in (course.root / "logs" / f"{LAB}-autograde.log").read_text()
     page = html.unescape((course.root / "feedback" / student / LAB / f"{LAB}.html").read_text())
     assert "Your notebook was repaired before grading" in page and named in page
+    results = json.loads((course.root / "reports" / LAB / "gradescope" / student / "results.json").read_text())
+    assert "Your notebook was repaired before grading" in results["output"] and named in results["output"]
     submitted = notebooks.read(layout.notebook_path(course, layout.SUBMITTED, LAB, student))
     assert len(notebooks.graded_tests(submitted)) < len(notebooks.graded_tests(
         notebooks.read(layout.notebook_path(course, layout.AUTOGRADED, LAB, student)))) or student == "copied_an_answer"

@@ -81,3 +81,4 @@ def test_gradescope_results_of_a_record_that_was_not_graded():
         "score": 0.0, "execution_time": 0, "output": "Not graded (not graded): kernel died; time limit", "tests": []}
     missing = Record("eve", "not in gradebook", max_score=5.0)
     assert gradescope.summary(missing) == "Not graded (not in gradebook): no result in the gradebook"
+    assert (gradescope.points(1), gradescope.points(2.5), gradescope.points(0)) == ("1 point", "2.5 points", "0 points")
