@@ -62,7 +62,7 @@ def test_gradescope_results_of_a_late_record_with_a_failed_test():
     outcome = Outcome("bob", True, 3.0, 5.0, 12.0, messages={"t2": "expected 10 classes"})
     found = gradescope.results(late(), TESTS, outcome, PRIVATE)
     assert found["score"] == 2.0
-    assert found["output"] == ("Autograded score 3/5. Submitted 26.0 h late: late penalty 1 points, "
+    assert found["output"] == ("Autograded score 3/5. Submitted 26.0 h late: late penalty 1 point, "
                                "final score 2/5.")
     assert [t["output"] for t in found["tests"]] == ["", "FAILED: 1/3 points. expected 10 classes"]
 
