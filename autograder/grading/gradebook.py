@@ -29,13 +29,20 @@ def read_score(course: config.Course, lab_id: str, student: str) -> float:
         return gradebook.find_submission(lab_id, student).score
 
 
-def zero_grades(course: config.Course, lab_id: str, student: str, grade_ids: list[str]) -> None:
-    """Set the manual score of these tests to 0 (nbgrader's override of the auto score)."""
+def zero_grades(course: config.Course, lab_id: str, student: str, grade_ids: list[str],
+                released: list[str] = ()) -> None:
+    """Set the manual score of the tests `grade_ids` to 0 (nbgrader's override of the auto score, which a new
+    autograde keeps), and take the kit's earlier 0 off the tests in `released` (so that a corrected
+    resubmission earns them again)."""
     from nbgrader.api import Gradebook
 
     with Gradebook(course.gradebook_url, course.course.id) as gradebook:
         for grade_id in grade_ids:
             gradebook.find_grade(grade_id, lab_id, lab_id, student).manual_score = 0
+        for grade_id in set(released) - set(grade_ids):
+            grade = gradebook.find_grade(grade_id, lab_id, lab_id, student)
+            if grade.manual_score == 0:
+                grade.manual_score = None
         gradebook.db.commit()
 
 

@@ -24,7 +24,7 @@ import nbformat
 from autograder.core import layout, modules, notebooks, process
 from autograder.grading import deaths, gradebook, jobs, outputs
 from autograder.grading.execute import DEATH_RECORD
-from autograder.grading.outcome import Outcome
+from autograder.grading.outcome import Outcome, load_status
 from autograder.grading.repair import Repaired, repair
 from autograder.sandbox.limits import Limits
 from autograder.sandbox import verify
@@ -70,7 +70,7 @@ def run_folder(course: config.Course, lab_id: str, student: str, repaired: Repai
     it receives the record of a kernel death and, when the notebook was repaired, a copy of the student's
     submission folder holding the repaired notebook. The submission itself is never changed."""
     (course.root / layout.STATUS_DIR).mkdir(exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="run-", dir=course.root / layout.STATUS_DIR) as folder:
+    with tempfile.TemporaryDirectory(prefix=f"run-{student}-", dir=course.root / layout.STATUS_DIR) as folder:
         if not repaired.repairs:
             yield Path(folder), layout.SUBMITTED
             return
@@ -170,6 +170,8 @@ class Grader:
         self.limits = limits(course, lab_id)
         self.digest = ""
         self.repairs: list[str] = []  # what was repaired before grading, for the log, report and feedback
+        earlier = load_status(course, lab_id).get(student)
+        self.zeroed_before = earlier.zeroed if earlier else []  # tests the kit zeroed in an earlier grading
 
     @property
     def kept(self) -> str:
@@ -248,8 +250,8 @@ class Grader:
         if run.unverified and (not run.death or any(t not in run.verdicts for t in passed)):
             return self.not_graded(f"{run.unverified}; {self.kept}", regrade=True)
         zeroed = sorted(t for t in passed if run.verdicts.get(t) is not None)
-        if zeroed:
-            gradebook.zero_grades(self.course, self.lab_id, self.student, zeroed)
+        if zeroed or self.zeroed_before:
+            gradebook.zero_grades(self.course, self.lab_id, self.student, zeroed, self.zeroed_before)
         problems += [problem_of_zeroed(t, run.verdicts[t]) for t in zeroed]
         return Outcome(self.student, True, gradebook.read_score(self.course, self.lab_id, self.student),
                        self.course.lab(self.lab_id).points, time.monotonic() - self.started, problems,

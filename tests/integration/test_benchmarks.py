@@ -29,7 +29,7 @@ def test_engine_benchmark_prints_a_row_per_depth(capsys):
 def test_grading_benchmark_times_every_run_and_compares_scores(tmp_path, capsys):
     """Does the grading benchmark grade a demo student idle and busy and report seconds, ratios and same scores?"""
     course = tmp_path / "course"
-    load("grading.py").main(["--lab", "lab1", "--workers", "1", "--students", "correct", "--dir", str(course)])
+    load("grading.py").main(["--lab", "lab4", "--workers", "1", "--students", "correct", "--dir", str(course)])
     out = capsys.readouterr().out
     rows = {line[:28].strip(): line[28:].split() for line in out.splitlines() if "worker(s)" in line[:28]}
     assert set(rows) == {"1 worker(s), idle", "1 worker(s), busy"}
