@@ -180,7 +180,8 @@ class Grader:
     def not_graded(self, reason: str, regrade: bool = False, score: float | None = None) -> Outcome:
         return Outcome(self.student, False, score, self.course.lab(self.lab_id).points,
                        time.monotonic() - self.started, [reason, *self.repaired_lines()], needs_regrading=regrade,
-                       submission_hash=self.digest, repairs=self.repairs)
+                       submission_hash=self.digest, repairs=self.repairs,
+                       zeroed=list(self.zeroed_before))  # the kit's 0 overrides stay in the gradebook: keep their record
 
     def repaired_lines(self) -> list[str]:
         return [f"repaired before grading: {line}" for line in self.repairs]
