@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import shutil
 import sys
 import tempfile
@@ -187,10 +186,10 @@ class Grader:
         return [f"repaired before grading: {line}" for line in self.repairs]
 
     def repaired(self) -> Repaired:
-        """The submission repaired against the released notebook (as it is when it needs no repair)."""
-        submitted = notebooks.read(self.path)
+        """The submission (read by `unreadable`) repaired against the released notebook (as it is when it needs
+        no repair)."""
         release = layout.release_notebook(self.course, self.lab_id)
-        repaired = repair(notebooks.read(release), submitted) if release.is_file() else Repaired(submitted)
+        repaired = repair(notebooks.read(release), self.notebook) if release.is_file() else Repaired(self.notebook)
         self.repairs = repaired.repairs
         return repaired
 
@@ -209,7 +208,7 @@ class Grader:
                                    f"ask for the notebook")
         self.digest = file_hash(self.path)
         try:
-            notebooks.read(self.path)
+            self.notebook = notebooks.read(self.path)
         except notebooks.NotebookError as error:
             return self.not_graded(f"{error}; {self.kept}; ask the student to submit it again")
         return None
