@@ -118,6 +118,9 @@ def run(source: config.Course, target: Path, echo=print) -> dict[str, list[Outco
     reports = course.root / layout.REPORTS
     echo("grades: " + ", ".join(str(reports / lab_id / "grades.csv") for lab_id in course.labs))
     echo(f"course grades for the LMS: {lms}")
+    waiting = sum(o.waiting for graded in outcomes.values() for o in graded)
+    echo(f"written answers and tasks: {waiting} graded submission(s) need manual grading; score them in nbgrader's "
+         f"Formgrader (`nbgrader formgrader` in {course.root}), then run `course report` for the final totals")
     echo(f"feedback: {course.root / layout.FEEDBACK}")
     echo("reports: " + ", ".join(str(page) for page in pages))
     return outcomes

@@ -20,34 +20,37 @@ POINTS_IN_HEADING = re.compile(r"\((\d+(?:\.\d+)?) points?\)")
 
 
 def check_points(course: config.Course, lab_id: str, notebook) -> None:
-    """The graded tests' points must add up to the lab's points in course.toml."""
-    total = sum(test.points for test in notebooks.graded_tests(notebook))
+    """The points of the graded tests and the manually graded cells must add up to the lab's points in course.toml."""
+    cells = notebooks.graded_cells(notebook)
+    total = sum(cell.points for cell in cells)
     if not math.isclose(total, course.lab(lab_id).points, abs_tol=1e-6):  # points like 0.1 do not add up exactly
-        raise BuildError(f"course.toml gives {lab_id} {course.lab(lab_id).points:g} points but the tests in "
-                         f"{layout.SOURCE_DIR}/{lab_id}/{lab_id}.ipynb add up to {total:g}")
+        manual = sum(cell.points for cell in cells if cell.manual)
+        raise BuildError(f"course.toml gives {lab_id} {course.lab(lab_id).points:g} points but the graded cells in "
+                         f"{layout.SOURCE_DIR}/{lab_id}/{lab_id}.ipynb add up to {total:g} ({total - manual:g} "
+                         f"autograded, {manual:g} graded by hand)")
 
 
 def part_points(notebook) -> list[tuple[str, float, float]]:
-    """(heading, points it states, points of the graded tests under it) for each '## ... (N points)' heading; a
-    heading's tests are those before the next '## ' heading."""
+    """(heading, points it states, points of the graded cells under it) for each '## ... (N points)' heading; a
+    heading's cells (tests and manually graded answers or tasks) are those before the next '## ' heading."""
     parts: list[list] = []
     for cell in notebook.cells:
         if cell.cell_type == "markdown" and cell.source.startswith("## "):
             heading = cell.source.splitlines()[0]
             stated = POINTS_IN_HEADING.search(heading)
             parts.append([heading[3:], float(stated.group(1)), 0.0] if stated else [heading[3:], None, 0.0])
-        elif parts and notebooks.is_graded_test(cell):
+        elif parts and (notebooks.is_graded_test(cell) or notebooks.is_manually_graded(cell)):
             parts[-1][2] += float(notebooks.nbgrader_meta(cell).get("points", 0))
     return [(heading, stated, total) for heading, stated, total in parts if stated is not None]
 
 
 def check_part_points(lab_id: str, notebook) -> None:
     """Each part's heading must state the points its graded tests give."""
-    wrong = [f"'{heading}' ({total:g} in its tests)" for heading, stated, total in part_points(notebook)
+    wrong = [f"'{heading}' ({total:g} in its graded cells)" for heading, stated, total in part_points(notebook)
              if not math.isclose(stated, total, abs_tol=1e-6)]
     if wrong:
         raise BuildError(f"{layout.SOURCE_DIR}/{lab_id}/{lab_id}.ipynb: heading(s) state other points than their "
-                         f"tests give: {'; '.join(wrong)}; correct the heading or the tests' points")
+                         f"graded cells give: {'; '.join(wrong)}; correct the heading or the cells' points")
 
 
 def generate_assignment(course: config.Course, lab_id: str) -> Path:

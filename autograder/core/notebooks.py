@@ -24,9 +24,12 @@ class NotebookError(CourseError, ValueError):
 
 @dataclass(frozen=True)
 class GradedTest:
+    """A graded cell: an autograded test, or (manual=True) a written answer or task an instructor scores."""
+
     grade_id: str
     points: float
     source: str
+    manual: bool = False
 
 
 def read(path: Path) -> nbformat.NotebookNode:
@@ -60,10 +63,32 @@ def is_graded_test(cell) -> bool:
     return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
 
 
+def is_manually_graded(cell) -> bool:
+    """True for a cell an instructor scores: nbgrader's manually graded answer (an answer cell with points) or
+    manually graded task."""
+    meta = nbgrader_meta(cell)
+    return bool(meta.get("task")) or (bool(meta.get("grade")) and (bool(meta.get("solution"))
+                                                                  or cell.cell_type == "markdown"))
+
+
+def _graded(cell) -> GradedTest:
+    meta = nbgrader_meta(cell)
+    return GradedTest(meta["grade_id"], float(meta.get("points", 0)), cell.source, is_manually_graded(cell))
+
+
 def graded_tests(notebook) -> list[GradedTest]:
     """The autograded test cells in notebook order, with their points."""
-    return [GradedTest(nbgrader_meta(cell)["grade_id"], float(nbgrader_meta(cell).get("points", 0)), cell.source)
-            for cell in notebook.cells if is_graded_test(cell)]
+    return [_graded(cell) for cell in notebook.cells if is_graded_test(cell)]
+
+
+def manual_parts(notebook) -> list[GradedTest]:
+    """The manually graded answers and tasks in notebook order, with their points."""
+    return [_graded(cell) for cell in notebook.cells if is_manually_graded(cell)]
+
+
+def graded_cells(notebook) -> list[GradedTest]:
+    """Every cell that gives points, autograded or manual, in notebook order."""
+    return [_graded(cell) for cell in notebook.cells if is_graded_test(cell) or is_manually_graded(cell)]
 
 
 def hidden_tests(notebook) -> str:
@@ -76,6 +101,12 @@ def solution_cells(notebook) -> dict[str, str]:
     """grade_id -> source of every solution cell."""
     return {nbgrader_meta(cell)["grade_id"]: cell.source for cell in notebook.cells
             if cell.cell_type == "code" and nbgrader_meta(cell).get("solution")}
+
+
+def written_answers(notebook) -> dict[str, str]:
+    """grade_id -> source of every written (markdown) answer cell."""
+    return {nbgrader_meta(cell)["grade_id"]: cell.source for cell in notebook.cells
+            if cell.cell_type == "markdown" and nbgrader_meta(cell).get("solution")}
 
 
 def strip_markers(source: str, markers: tuple[str, str]) -> str:

@@ -18,6 +18,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from autograder.core import layout, notebooks
 from autograder.feedback import leaks
 from autograder.feedback.verdicts import verdict
+from autograder.grading import gradebook
 from autograder.grading.outcome import load_status
 from labkit import config
 
@@ -46,6 +47,13 @@ def repairs_note(repairs: list[str]):
         f"unchanged:\n\n{lines}\n\nNext time, keep every cell of the released notebook in place.")
 
 
+def pending_note(pending: list[str]):
+    """A markdown cell telling the student which written answers and tasks are not graded by hand yet."""
+    return nbformat.v4.new_markdown_cell(
+        f"**Not graded by hand yet:** {', '.join(pending)}. These written answers and tasks are scored by your "
+        "instructor; the score on this page counts them as 0 until then, and will change.")
+
+
 class StudentFeedback(NbGraderPreprocessor):
     """Code cells keep the submitted notebook's outputs; graded tests show the grader's verdict, not their code."""
 
@@ -56,6 +64,9 @@ class StudentFeedback(NbGraderPreprocessor):
         self.private = leaks.private_text(course, lab_id)
         self.submitted = submitted_outputs(layout.notebook_path(course, layout.SUBMITTED, lab_id, student))
         nb, resources = super().preprocess(nb, resources)
+        pending = gradebook.pending_manual(course, lab_id, student)
+        if pending:
+            nb.cells.insert(0, pending_note(pending))
         if self.outcome and self.outcome.repairs:
             nb.cells.insert(0, repairs_note(self.outcome.repairs))
         return nb, resources

@@ -102,7 +102,9 @@ def autograde(course: config.Course, lab_id: str, only: list[str] | None = None,
     outcomes.sort(key=lambda o: names.index(o.student))
     graded = sum(o.graded for o in outcomes)
     regrade = sum(o.needs_regrading for o in outcomes)
-    echo(f"{lab_id}: {graded} graded, {len(outcomes) - graded - regrade} not graded, {regrade} need regrading"
+    waiting = sum(o.waiting for o in outcomes)
+    echo(f"{lab_id}: {graded} graded" + (f" ({waiting} need manual grading: `nbgrader formgrader`)" if waiting else "")
+         + f", {len(outcomes) - graded - regrade} not graded, {regrade} need regrading"
          + (f" (`course autograde {lab_id} --retry-failed`)" if regrade else "")
          + f" (log: {outcomes_file.log_path(course, lab_id)})")
     return outcomes

@@ -15,6 +15,11 @@ def days_late(seconds_late: float) -> int:
     return math.ceil(seconds_late / DAY) if seconds_late > 0 else 0
 
 
+def points_lost(score: float, seconds_late: float, points_per_day: float) -> float:
+    """The late penalty of a score: `points_per_day` for every started day late, never more than the score."""
+    return min(score, days_late(seconds_late) * points_per_day)
+
+
 class PerDayPenalty(LateSubmissionPlugin):
     """Take `points_per_day[lab]` points for every started day late, never more than the score."""
 
@@ -26,7 +31,7 @@ class PerDayPenalty(LateSubmissionPlugin):
         per_day = self.points_per_day.get(lab_id, 0)
         if not per_day:
             return None
-        penalty = min(score, days_late(total_seconds_late) * per_day)
+        penalty = points_lost(score, total_seconds_late, per_day)
         self.log.warning("%s: %s is %d day(s) late; late penalty %g of %g points",
                          lab_id, student_id, days_late(total_seconds_late), penalty, score)
         return penalty

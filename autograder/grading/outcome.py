@@ -25,17 +25,24 @@ class Outcome:
     messages: dict[str, str] = field(default_factory=dict)  # failed test -> its message from the clean re-run
     zeroed: list[str] = field(default_factory=list)          # tests passed only with the checks patched
     repairs: list[str] = field(default_factory=list)         # what was repaired in the notebook before grading
+    manual_pending: list[str] = field(default_factory=list)  # written answers and tasks waiting for a manual grade
 
     @property
     def state(self) -> str:
         return "NEEDS REGRADING" if self.needs_regrading else "graded" if self.graded else "NOT GRADED"
 
+    @property
+    def waiting(self) -> bool:
+        """True when graded and some written answer or task still needs a manual grade."""
+        return self.graded and bool(self.manual_pending)
+
     def line(self) -> str:
         score = f"{self.score:g}/{self.max_score:g}" if self.graded else self.state
-        problems = self.problems[0] if self.problems else ""
-        if len(self.problems) > 1:
-            problems += f" (+{len(self.problems) - 1} more: see the log)"
-        return f"{self.student:<28} {score:>15} {self.seconds:6.1f} s" + (f"  {problems}" if problems else "")
+        tail = [f"needs manual grading: {', '.join(self.manual_pending)}"] if self.waiting else []
+        if self.problems:
+            tail.append(self.problems[0] + (f" (+{len(self.problems) - 1} more: see the log)"
+                                            if len(self.problems) > 1 else ""))
+        return f"{self.student:<28} {score:>15} {self.seconds:6.1f} s" + (f"  {'; '.join(tail)}" if tail else "")
 
 
 def status_path(course: config.Course, lab_id: str) -> Path:

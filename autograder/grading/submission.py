@@ -171,6 +171,7 @@ class Grader:
         self.repairs: list[str] = []  # what was repaired before grading, for the log, report and feedback
         earlier = load_status(course, lab_id).get(student)
         self.zeroed_before = earlier.zeroed if earlier else []  # tests the kit zeroed in an earlier grading
+        self.graded_before = earlier.submission_hash if earlier and earlier.graded else ""
 
     @property
     def kept(self) -> str:
@@ -253,11 +254,13 @@ class Grader:
         if zeroed or self.zeroed_before:
             gradebook.zero_grades(self.course, self.lab_id, self.student, zeroed, self.zeroed_before)
         problems += [problem_of_zeroed(t, run.verdicts[t]) for t in zeroed]
+        if self.digest == self.graded_before:
+            gradebook.keep_manual_scores(self.course, self.lab_id, self.student)
         return Outcome(self.student, True, gradebook.read_score(self.course, self.lab_id, self.student),
                        self.course.lab(self.lab_id).points, time.monotonic() - self.started, problems,
                        submission_hash=self.digest, repairs=self.repairs,
                        messages={**{t: m for t, m in run.verdicts.items() if m is not None}, **not_run},
-                       zeroed=zeroed)
+                       zeroed=zeroed, manual_pending=gradebook.pending_manual(self.course, self.lab_id, self.student))
 
     def death(self, run: Run, graded: Path) -> tuple[list[str], dict[str, str]]:
         """(the problem line of a kernel the submission killed, the message of each test that did not run)."""

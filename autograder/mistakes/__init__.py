@@ -37,9 +37,11 @@ def apply(solutions: dict[str, str], mistake: Mistake) -> dict[str, str]:
 
 
 def reference_solutions(source_notebook) -> dict[str, str]:
-    """grade_id -> the reference code of each solution cell, solution markers removed."""
-    return {grade_id: notebooks.strip_markers(code, notebooks.SOLUTION_MARKERS)
-            for grade_id, code in notebooks.solution_cells(source_notebook).items()}
+    """grade_id -> the reference code of each solution cell (solution markers removed), and the model answer of
+    each written answer cell."""
+    code = {grade_id: notebooks.strip_markers(source, notebooks.SOLUTION_MARKERS)
+            for grade_id, source in notebooks.solution_cells(source_notebook).items()}
+    return {**notebooks.written_answers(source_notebook), **code}
 
 
 def fill(release_notebook, solutions: dict[str, str]):

@@ -12,17 +12,25 @@ from autograder.grading.outcome import Outcome
 from autograder.reports.records import LabResults, Record
 
 VISIBILITY = "visible"
+MANUAL_PENDING = "Graded by hand: not scored yet."
 
 
 def points(value: float) -> str:
     return f"{value:g} point" + ("" if value == 1 else "s")
 
 
-def summary(record: Record, outcome: Outcome | None = None) -> str:
-    """The submission's overall output line(s), with what was repaired in the notebook before grading."""
+def summary(record: Record, outcome: Outcome | None = None, tests: list[notebooks.GradedTest] = ()) -> str:
+    """The submission's overall output line(s): the score (autograded and manual points, and the manually graded
+    cells not scored yet, among `tests`), late penalty, and what was repaired in the notebook before grading."""
     if not record.graded:
         return f"Not graded ({record.status}): " + "; ".join(record.problems or ["no result in the gradebook"])
-    text = f"Autograded score {record.total:g}/{record.max_score:g}."
+    manual_max = sum(t.points for t in tests if t.manual)
+    text = (f"Score {record.total:g}/{record.max_score:g}: autograded {record.autograded:g}, graded by hand "
+            f"{record.manual_points:g} of {manual_max:g}." if manual_max else
+            f"Autograded score {record.total:g}/{record.max_score:g}.")
+    if record.pending:
+        text += (f" Not graded by hand yet: {', '.join(record.pending)} "
+                 f"({points(sum(t.points for t in tests if t.grade_id in record.pending))}); this score will change.")
     if record.late_penalty:
         text += (f" Submitted {record.seconds_late / 3600:.1f} h late: late penalty {points(record.late_penalty)}, "
                  f"final score {record.final:g}/{record.max_score:g}.")
@@ -33,8 +41,12 @@ def summary(record: Record, outcome: Outcome | None = None) -> str:
 
 def test_output(record: Record, test: notebooks.GradedTest, outcome: Outcome | None,
                 private: PrivateText) -> str:
-    """A test's output: nothing when it passed, else the verdict students also read in their feedback."""
+    """A test's output: nothing when it passed, else the verdict students also read in their feedback; for a
+    manually graded cell, whether it is scored yet."""
     score = record.scores.get(test.grade_id, 0.0)
+    if test.manual:
+        return (MANUAL_PENDING if test.grade_id in record.pending else
+                f"Graded by hand: {score:g}/{test.points:g}.")
     if score >= test.points:
         return ""
     message = outcome.messages.get(test.grade_id) if outcome else None
@@ -48,8 +60,8 @@ def results(record: Record, tests: list[notebooks.GradedTest], outcome: Outcome 
     return {
         "score": record.final if record.graded else 0.0,
         "execution_time": round(record.seconds or 0),
-        "output": summary(record, outcome),
-        "tests": [{"name": test.grade_id, "number": str(number),
+        "output": summary(record, outcome, tests),
+        "tests": [{"name": test.grade_id + (" (graded by hand)" if test.manual else ""), "number": str(number),
                    "score": record.scores.get(test.grade_id, 0.0), "max_score": test.points,
                    "output": test_output(record, test, outcome, private),
                    "visibility": VISIBILITY}

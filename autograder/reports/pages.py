@@ -10,6 +10,7 @@ import statistics
 from pathlib import Path
 
 from autograder.core import layout
+from autograder.core.notebooks import GradedTest
 from autograder.core.errors import ReportError
 from autograder.feedback.leaks import private_text
 from autograder.reports import csvs, gradescope, plots, similarity
@@ -59,8 +60,10 @@ def overview(records: list[Record], lab: config.LabConfig) -> str:
     mean = f"{sum(finals) / len(finals):.1f}" if finals else "-"
     median = f"{statistics.median(finals):g}" if finals else "-"
     due = f"due {lab.due}, late penalty {lab.late_penalty:.0%} of the points per started day" if lab.due else "no due date"
-    return (f"<p>{len(records)} submission(s), {len(finals)} graded, {len(records) - len(finals)} not graded; "
-            f"mean final score {mean} and median {median} of {lab.points:g}; {len(late)} late "
+    waiting = sum(r.waiting for r in records)
+    return (f"<p>{len(records)} submission(s), {len(finals)} graded, {len(records) - len(finals)} not graded"
+            + (f", {waiting} of them waiting for a manual grade (their scores will change)" if waiting else "")
+            + f"; mean final score {mean} and median {median} of {lab.points:g}; {len(late)} late "
             f"({html.escape(due)}).</p>")
 
 
@@ -70,6 +73,23 @@ def not_graded_section(records: list[Record]) -> str:
     if not missing:
         return "<p>Every submission was graded.</p>"
     return table(["student", "status", "why"], [[r.student, r.status, "; ".join(r.problems) or "-"] for r in missing])
+
+
+def manual_section(records: list[Record], tests: list[GradedTest]) -> str:
+    """The cells scored by hand, and the graded submissions that still wait for their manual grade."""
+    manual = [t for t in tests if t.manual]
+    if not manual:
+        return "<p>This lab has no manually graded cells.</p>"
+    cells = ", ".join(f"{t.grade_id} ({t.points:g})" for t in manual)
+    waiting = [r for r in records if r.waiting]
+    intro = (f"<p>Written answers and tasks scored by hand, {sum(t.points for t in manual):g} points: "
+             f"{html.escape(cells)}. Score them in nbgrader's Formgrader (<code>nbgrader formgrader</code>, or "
+             f"Formgrader in JupyterLab, in the course folder), then run <code>course report</code> again.</p>")
+    if not waiting:
+        return intro + "<p>Every graded submission has its manual grade.</p>"
+    return intro + f"<p>{len(waiting)} graded submission(s) wait for a manual grade:</p>" + table(
+        ["student", "not scored yet", "manual points so far", "score so far"],
+        [[r.student, ", ".join(r.pending), f"{r.manual_points:g}", f"{r.final:g}"] for r in waiting], numeric={2, 3})
 
 
 def late_section(records: list[Record]) -> str:
@@ -100,8 +120,8 @@ def similarity_section(pairs: list[similarity.Pair], threshold: float, shown: in
     return intro + f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
 
 
-def page(course: config.Course, lab_id: str, records: list[Record], summary, images: dict[str, bytes],
-         similar: str = "") -> str:
+def page(course: config.Course, lab_id: str, records: list[Record], tests: list[GradedTest], summary,
+         images: dict[str, bytes], similar: str = "") -> str:
     """The whole report as one HTML page with every image embedded (`similar`: the similarity section)."""
     lab = course.lab(lab_id)
     title = html.escape(f"{course.course.title or course.course.id}: {lab_id} ({lab.title})")
@@ -116,11 +136,13 @@ def page(course: config.Course, lab_id: str, records: list[Record], summary, ima
 {overview(records, lab)}
 <h2>Score distribution</h2>
 {image(images["score_distribution"], "histogram of the final scores")}
-<h2>Graded tests</h2>
+<h2>Graded tests and cells</h2>
 {image(images["per_test"], "mean score and pass rate per graded test")}
 {per_test}
 <h2>Students and tests</h2>
 {image(images["heatmap"], "heatmap of the fraction of each test's points per student")}
+<h2>Graded by hand</h2>
+{manual_section(records, tests)}
 <h2>Not graded</h2>
 {not_graded_section(records)}
 <h2>Late submissions</h2>
@@ -148,7 +170,7 @@ def write_lab(course: config.Course, lab_id: str, echo=print, threshold: float =
     path = folder / "report.html"
     pairs = similarity.similar_submissions(course, lab_id, threshold)
     similar = similarity_section(pairs, threshold)
-    path.write_text(page(course, lab_id, results.records, summary, images, similar), encoding="utf-8")
+    path.write_text(page(course, lab_id, results.records, results.tests, summary, images, similar), encoding="utf-8")
     gradescope.write(results, private_text(course, lab_id), folder / "gradescope", echo)
     echo(f"{lab_id}: report -> {path} ({len(pairs)} pair(s) of similar submissions listed)")
     return path

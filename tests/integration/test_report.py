@@ -19,7 +19,7 @@ from autograder.core import notebooks
 from autograder.core import process
 from autograder.grading import latepenalty
 from autograder.grading.outcome import load_status
-from autograder.reports import records
+from autograder.reports import gradescope, records
 from labkit import config
 
 pytestmark = pytest.mark.slow  # runs nbgrader, notebooks or training: not in the fast layer
@@ -47,10 +47,11 @@ def not_graded(course: config.Course, lab: str) -> set[str]:
 
 
 def test_lms_csv_holds_the_gradebooks_final_scores(graded):
-    """Does reports/course-grades.csv give every student each lab's gradebook score minus late penalty?"""
+    """Does reports/course-grades.csv give every student each lab's gradebook score minus late penalty (manual
+    points included: none are given in the demo)?"""
     course, _, _ = graded
     rows = read_csv(course.root / "reports" / "course-grades.csv")
-    assert list(rows[0]) == ["student_id", *course.labs]
+    assert list(rows[0]) == ["student_id", *course.labs, "manual_grading_pending"]
     by_student = {row["student_id"]: row for row in rows}
     checked = 0
     for lab in course.labs:
@@ -128,7 +129,7 @@ def test_gradescope_results_match_the_gradebook(graded):
     course, outcomes, _ = graded
     failures_seen = 0
     for lab in course.labs:
-        tests = {t.grade_id: t for t in records.graded_tests(course, lab)}
+        tests = {t.grade_id: t for t in records.graded_cells(course, lab)}
         finals = gradebook_finals(course, lab)
         for student, outcome in outcomes[lab].items():
             results = json.loads((course.root / "reports" / lab / "gradescope" / student / "results.json").read_text())
@@ -140,13 +141,18 @@ def test_gradescope_results_match_the_gradebook(graded):
             assert results["score"] == pytest.approx(finals[student])
             with gradebook(course) as gb:
                 grades = {g.name: (g.score, g.max_score) for g in gb.find_submission_notebook(lab, lab, student).grades}
-            assert [t["name"] for t in results["tests"]] == list(tests)
+            assert [t["name"].removesuffix(" (graded by hand)") for t in results["tests"]] == list(tests)
             errors = autograded_errors(course, lab, student)
             for number, test in enumerate(results["tests"], start=1):
                 assert set(test) == {"name", "number", "score", "max_score", "output", "visibility"}
                 assert test["number"] == str(number) and test["visibility"] in VISIBILITIES
-                assert (test["score"], test["max_score"]) == grades[test["name"]]
-                if test["score"] < test["max_score"]:
+                name = test["name"].removesuffix(" (graded by hand)")
+                assert (test["score"], test["max_score"]) == grades[name]
+                if tests[name].manual:
+                    assert test["name"].endswith(" (graded by hand)")
+                    assert test["output"] in (gradescope.MANUAL_PENDING, f"Graded by hand: {test['score']:g}/"
+                                                                         f"{test['max_score']:g}."), test
+                elif test["score"] < test["max_score"]:
                     assert test["output"].startswith(f"FAILED: {test['score']:g}/{test['max_score']:g} points. "), test
                     for name, value in errors[test["name"]]:
                         assert (value[:200] if name == "AssertionError" else "raised while the test ran your code") \
@@ -167,7 +173,7 @@ def test_gradescope_output_is_the_recorded_message(graded):
     assert test["score"] == 0
     assert test["output"].startswith("FAILED: 0/5 points. AssertionError: ")
     assert "stride 2 on the first 1x1 convolution" in test["output"]
-    assert "late penalty 30 points, final score 105/150" in results["output"]
+    assert "late penalty 34 points, final score 101/170" in results["output"]
 
 
 class Tables(HTMLParser):

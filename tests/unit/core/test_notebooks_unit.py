@@ -119,3 +119,23 @@ def test_read_names_a_missing_or_undecodable_file(tmp_path, content):
     with pytest.raises(NotebookError, match=r"^lab4\.ipynb cannot be read \("):
         notebooks.read(path)
     assert issubclass(NotebookError, ValueError)
+
+
+def test_manual_cells_are_told_from_tests():
+    """Are written answers and tasks manual cells, in notebook order with the tests, and never graded tests?"""
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+    def meta(grade_id, **flags):
+        return {"nbgrader": {"grade_id": grade_id, "points": 2, "grade": False, "solution": False, **flags}}
+
+    notebook = new_notebook(cells=[
+        new_code_cell("x = 1", metadata=meta("answer", solution=True)),
+        new_code_cell("assert x", metadata=meta("test", grade=True)),
+        new_markdown_cell("Because.", metadata=meta("essay", grade=True, solution=True)),
+        new_markdown_cell("Present it.", metadata=meta("task", task=True)),
+        new_markdown_cell("Plain text.")])
+    assert [(c.grade_id, c.manual) for c in notebooks.graded_cells(notebook)] == [
+        ("test", False), ("essay", True), ("task", True)]
+    assert [c.grade_id for c in notebooks.graded_tests(notebook)] == ["test"]
+    assert [c.grade_id for c in notebooks.manual_parts(notebook)] == ["essay", "task"]
+    assert notebooks.written_answers(notebook) == {"essay": "Because."}

@@ -17,7 +17,7 @@ points = 150
 
 def test_the_kits_course_toml_loads(kit):
     """Does the committed course.toml validate, with lab 1 worth its tests' points?"""
-    assert kit.lab("lab1").points == 150
+    assert kit.lab("lab1").points == 170
     limits = kit.limits("lab1")
     assert limits["cell_timeout"] > 0 and limits["notebook_timeout"] >= limits["cell_timeout"]
 

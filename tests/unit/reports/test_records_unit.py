@@ -39,13 +39,62 @@ def test_csv_rows_give_each_test_and_leave_ungraded_ones_blank():
     partial = Record("dee", "graded", scores={"t2": 1.5}, max_score=5.0)
     results = LabResults("lab1", [late(), partial, not_graded()], TESTS, {})
     assert csvs.rows(results) == [
-        {"student": "bob", "status": "graded", "t1": 2.0, "t2": 1.0, "total": 3.0, "late_penalty": 1.0, "final": 2.0,
-         "max_score": 5.0, "problems": ""},
-        {"student": "dee", "status": "graded", "t1": "", "t2": 1.5, "total": 1.5, "late_penalty": 0.0, "final": 1.5,
-         "max_score": 5.0, "problems": ""},
-        {"student": "cyd", "status": "not graded", "t1": "", "t2": "", "total": "", "late_penalty": "", "final": "",
-         "max_score": 5.0, "problems": "kernel died; time limit"},
+        {"student": "bob", "status": "graded", "t1": 2.0, "t2": 1.0, "autograded": 3.0, "manual": 0, "total": 3.0,
+         "late_penalty": 1.0, "final": 2.0, "max_score": 5.0, "manual_pending": "", "problems": ""},
+        {"student": "dee", "status": "graded", "t1": "", "t2": 1.5, "autograded": 1.5, "manual": 0, "total": 1.5,
+         "late_penalty": 0.0, "final": 1.5, "max_score": 5.0, "manual_pending": "", "problems": ""},
+        {"student": "cyd", "status": "not graded", "t1": "", "t2": "", "autograded": "", "manual": "", "total": "",
+         "late_penalty": "", "final": "", "max_score": 5.0, "manual_pending": "", "problems": "kernel died; time limit"},
     ]
+
+
+WRITTEN = [*TESTS, GradedTest("essay", 4.0, "YOUR ANSWER HERE", manual=True),
+           GradedTest("photo", 1.0, "Graded by hand", manual=True)]
+
+
+def with_written(pending=("essay", "photo"), essay=0.0):
+    """A graded record of a lab with two manually graded cells, `pending` of them not scored yet."""
+    return Record("fay", "graded", scores={"t1": 2.0, "t2": 3.0, "essay": essay, "photo": 0.0}, max_score=10.0,
+                  manual=frozenset({"essay", "photo"}), pending=list(pending))
+
+
+def test_manual_points_are_counted_apart_and_pending_ones_said():
+    """Are autograded and manual points summed apart, the total both, and a record waiting until every manual
+    cell is scored (the CSV naming the cells that wait)?"""
+    waiting, done = with_written(), with_written(pending=(), essay=3.5)
+    assert (waiting.autograded, waiting.manual_points, waiting.total, waiting.waiting) == (5.0, 0.0, 5.0, True)
+    assert (done.autograded, done.manual_points, done.total, done.waiting) == (5.0, 3.5, 8.5, False)
+    rows = csvs.rows(LabResults("lab2", [waiting, done], WRITTEN, {}))
+    assert [(r["autograded"], r["manual"], r["total"], r["manual_pending"]) for r in rows] == [
+        (5.0, 0.0, 5.0, "essay photo"), (5.0, 3.5, 8.5, "")]
+    assert not Record("gus", "not graded", manual=frozenset({"essay"}), pending=["essay"]).waiting
+
+
+def test_gradescope_says_what_is_graded_by_hand_and_what_waits():
+    """Does Gradescope's summary split autograded and manual points and name the cells not scored yet, and each
+    manual cell say whether it is scored?"""
+    found = gradescope.results(with_written(pending=("photo",), essay=3.0), WRITTEN, None, PRIVATE)
+    assert found["output"] == ("Score 8/10: autograded 5, graded by hand 3 of 5. Not graded by hand yet: photo "
+                               "(1 point); this score will change.")
+    assert [(t["name"], t["output"]) for t in found["tests"][2:]] == [
+        ("essay (graded by hand)", "Graded by hand: 3/4."), ("photo (graded by hand)", gradescope.MANUAL_PENDING)]
+    assert gradescope.results(with_written(pending=()), WRITTEN, None, PRIVATE)["output"] == \
+        "Score 5/10: autograded 5, graded by hand 0 of 5."
+
+
+def test_late_penalty_follows_the_manual_points():
+    """Is the late penalty taken from the total with the manual points given after autograding (nbgrader's was
+    capped at the autograded score then), and never more than the total?"""
+    from labkit.config import LabConfig
+    from autograder.grading.gradebook import Entry
+    from autograder.reports.records import record
+
+    lab = LabConfig("lab2", "t", 10.0, late_penalty=0.2)  # 2 points per started day
+    entry = Entry({"t1": 1.0, "essay": 4.0}, [], late_penalty=1.0, seconds_late=30 * 3600)  # 2 days: 4 points
+    found = record("fay", lab, frozenset({"essay"}), None, entry)
+    assert (found.total, found.late_penalty, found.final) == (5.0, 4.0, 1.0)
+    entry.scores["essay"] = 0.0
+    assert record("fay", lab, frozenset({"essay"}), None, entry).final == 0.0
 
 
 def test_gradescope_results_of_a_graded_record():
