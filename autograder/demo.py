@@ -10,6 +10,7 @@ from pathlib import Path
 import nbformat
 
 from autograder import mistakes
+from autograder.mistakes import models
 from autograder.authoring import build
 from autograder.core import layout, notebooks
 from autograder.feedback import notes
@@ -18,13 +19,15 @@ from autograder.grading.autograde import autograde
 from autograder.grading.outcome import Outcome
 from autograder.reports import csvs, pages as report_pages
 from autograder.reports.records import records
-from labkit import config
+from labkit import cifar10, config, fixtures
+from labkit.labs import lab2
 
 # The demo's labs are due at DUE and lose LATE_PENALTY of their points per started day late; one student
 # per lab submits LATE after the due date, everyone else an hour before it.
 DUE = datetime(2025, 1, 31, 23, 59, tzinfo=timezone.utc)
 LATE_PENALTY = 0.1
 LATE = timedelta(hours=30)
+NO_MODEL = "forgot_the_model"  # in a lab graded on a saved model, the student who submits the notebook alone
 DEMO_WORKERS = 2  # submissions graded at once (the kit's tests check the scores equal one-at-a-time grading)
 
 
@@ -65,7 +68,23 @@ def simulated_class(course: config.Course, lab_id: str) -> dict[str, tuple[str, 
         description, notebook = submissions[late]
         submissions[late] = (f"{description} (submitted {LATE.total_seconds() / 3600:g} h late)", notebook)
     submissions["corrupt_file"] = ("a notebook file cut off halfway", text[: len(text) // 2])
+    if course.lab(lab_id).accuracy_zero is not None:
+        submissions[NO_MODEL] = (f"the reference solution, submitted without {lab2.MODEL_FILE}", correct)
     return submissions
+
+
+def write_models(course: config.Course, lab_id: str, submissions: dict) -> None:
+    """For a lab graded on the student's saved model: the grader's test data (the CIFAR-10 stand-in, where the
+    data root has none) and, beside each submission but NO_MODEL's, the model the student's own network gives."""
+    try:
+        cifar10.load(course.data_root, train=False)
+    except cifar10.DataMissing:
+        fixtures.write_cifar10_batches(course.data_root, n_train=500, n_test=100)
+    source = notebooks.read(layout.source_notebook(course, lab_id))
+    for student, (_, content) in submissions.items():
+        if student != NO_MODEL and not isinstance(content, str):
+            models.save_students_model(source, notebooks.solution_cells(content), course.data_root,
+                                       layout.notebook_path(course, layout.SUBMITTED, lab_id, student).parent)
 
 
 def late_student(lab_id: str) -> str | None:
@@ -108,6 +127,8 @@ def run(source: config.Course, target: Path, echo=print) -> dict[str, list[Outco
     for lab_id in course.labs:
         submissions = simulated_class(course, lab_id)
         write_submissions(course, lab_id, submissions)
+        if course.lab(lab_id).accuracy_zero is not None:
+            write_models(course, lab_id, submissions)
         outcomes[lab_id] = autograde(course, lab_id, list(submissions), echo, workers=DEMO_WORKERS)
         notes.generate(course, lab_id, echo)
         pages.append(report_pages.write_lab(course, lab_id, echo))

@@ -84,6 +84,13 @@ def _fraction(value, where: str) -> float:
     return float(value)
 
 
+def _percent(value, where: str) -> float:
+    """A test accuracy in % (above 0, at most 100)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 100:
+        raise ConfigError(f"{where} must be a test accuracy in % (above 0, at most 100), got {value!r}")
+    return float(value)
+
+
 @dataclass(frozen=True)
 class LabConfig:
     id: str
@@ -99,6 +106,17 @@ class LabConfig:
     output: int | None = None
     due: str | None = field(default=None, metadata={"check": _due})
     late_penalty: float = field(default=0.0, metadata={"check": _fraction})
+    # The accuracy points of a lab that grades the student's saved model: none at accuracy_zero %, all at accuracy_full %.
+    accuracy_zero: float | None = field(default=None, metadata={"check": _percent})
+    accuracy_full: float | None = field(default=None, metadata={"check": _percent})
+
+    def __post_init__(self):
+        if (self.accuracy_zero is None) != (self.accuracy_full is None):
+            raise ConfigError(f"labs.{self.id}: set both accuracy_zero and accuracy_full (the test accuracies in % "
+                              f"worth no accuracy point and every one), or neither")
+        if self.accuracy_zero is not None and self.accuracy_zero >= self.accuracy_full:
+            raise ConfigError(f"labs.{self.id}.accuracy_zero ({self.accuracy_zero:g}) must be below accuracy_full "
+                              f"({self.accuracy_full:g})")
 
     @property
     def due_utc(self) -> datetime | None:

@@ -8,13 +8,15 @@ network on the reference block, so a mistake costs the points of the part it is 
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
 import torch
 from torch import nn
 
-from autograder.checks import golden
+from autograder.checks import accuracy, golden
 from autograder.checks.common import (Parts, count, expect_golden, expect_shape, gradients_reach_every_parameter,
                                       overfits_one_batch, shape_of)
+from labkit.checks import CheckFailed
 from labkit.labs import lab2
 
 LAB = "lab2"
@@ -157,3 +159,30 @@ def resnet_gradients_flow(resnet) -> None:
 def resnet_overfits_batch(resnet) -> None:
     """Can your ResNet32 overfit one fixed batch in a few steps (GPU when there is one)?"""
     overfits_one_batch(lambda: resnet(32), lr=0.01)
+
+
+# --- the trained model's accuracy --------------------------------------------------------------
+
+def saved_model_points(resnet, points: float, path: str = lab2.MODEL_FILE) -> float:
+    """The points of the model the notebook saved at `path` ({"depth", "state_dict"}): your resnet(depth) with the
+    saved weights, tested on the grader's CIFAR-10 test split, scored linearly between course.toml's thresholds."""
+    from labkit import cifar10, labs
+
+    zero, full = accuracy.thresholds()
+    saved = accuracy.load_state(Path(path))
+    depth = saved.get("depth")
+    if not isinstance(depth, int) or isinstance(depth, bool) or not (8 <= depth <= 200 and (depth - 2) % 6 == 0):
+        raise CheckFailed(f"{path} gives depth {depth!r}: save {{'depth': 6n + 2, 'state_dict': ...}} as the "
+                          f"notebook's cell does")
+    expected = count(reference().resnet(depth))
+    model = accuracy.load_into(resnet(depth), saved.get("state_dict"), expected, f"your resnet({depth})")
+    try:
+        test = cifar10.load(accuracy.data_root(), train=False)
+    except cifar10.DataMissing as missing:
+        raise accuracy.GraderUnavailable(f"the grader has no CIFAR-10 test split: {missing}") from None
+    found = accuracy.accuracy(accuracy.predictions(model, test.images, labs.CIFAR10_MEAN, labs.CIFAR10_STD),
+                              test.labels)
+    score = accuracy.points_for(found, zero, full, points)
+    accuracy.note(f"your ResNet{depth} from {path}: {found:.2f} % on the {len(test.labels):,} test images: "
+                  f"{score:g}/{points:g} points (0 at {zero:g} %, all at {full:g} %)")
+    return score

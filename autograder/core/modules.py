@@ -13,7 +13,8 @@ FEEDBACK_PREPROCESSOR = "autograder.feedback.preprocessor.StudentFeedback"  # nb
 LATE_PENALTY = "autograder.grading.latepenalty.PerDayPenalty"               # nbgrader_config.py
 EXECUTE = "autograder.grading.execute.WatchedExecute"                       # nbgrader_config.py
 CHECKS = "autograder.checks"                        # the hidden tests import autograder.checks.<lab>
-CHECK_HELPERS = ("autograder.checks.golden", "autograder.checks.common")   # the kit's code every check runs
+CHECK_HELPERS = ("autograder.checks.golden", "autograder.checks.common",  # the kit's code every check runs
+                 "autograder.checks.accuracy")
 
 
 def lab_checks(lab_id: str) -> str:

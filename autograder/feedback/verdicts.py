@@ -8,7 +8,8 @@ NO_MESSAGE = "(no message recorded: ask your instructor to grade it with `course
 
 
 def verdict(points: float, score: float, message: str | None, zeroed: bool) -> str:
-    """PASSED with the points, or FAILED with the points and why."""
+    """PASSED with the points, PARTIAL CREDIT with the points and what the check said, or FAILED with the points and
+    why."""
     if score >= points:
         return f"PASSED: {score:g}/{points:g} points"
     if message and message.startswith(BORROWED):
@@ -17,4 +18,6 @@ def verdict(points: float, score: float, message: str | None, zeroed: bool) -> s
     if zeroed:
         return (f"FAILED: {score:g}/{points:g} points. It passed only in your own kernel: with the grader's checks "
                 f"restored it fails ({message or NO_MESSAGE}). Do not change the grader's functions.")
+    if score > 0:
+        return f"PARTIAL CREDIT: {score:g}/{points:g} points. {message or ''}".rstrip()
     return f"FAILED: {score:g}/{points:g} points. {message or NO_MESSAGE}"

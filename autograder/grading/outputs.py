@@ -114,3 +114,19 @@ def passed_tests(path: Path) -> set[str]:
     return {notebooks.nbgrader_meta(cell)["grade_id"] for cell in notebooks.read(path).cells
             if notebooks.is_graded_test(cell)
             and not any(o.get("output_type") == "error" for o in cell.get("outputs", []))}
+
+
+def test_values(path: Path) -> dict[str, float]:
+    """grade_id -> the number a graded test cell of the autograded notebook at `path` ended with (nbgrader's partial
+    credit: the text of its execute_result read as a float)."""
+    found = {}
+    for cell in notebooks.read(path).cells:
+        if not notebooks.is_graded_test(cell):
+            continue
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "execute_result":
+                try:
+                    found[notebooks.nbgrader_meta(cell)["grade_id"]] = float(output["data"]["text/plain"])
+                except (KeyError, TypeError, ValueError):
+                    pass
+    return found

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.checks import accuracy
 from autograder.core import layout, modules, notebooks, process
 from autograder.grading import deaths, gradebook, jobs, outputs
 from autograder.grading.execute import DEATH_RECORD
@@ -103,23 +104,34 @@ class Run:
     code: int | None                    # nbgrader's exit code; None: stopped at the notebook limit
     output: str                         # nbgrader's output (and the re-run's stderr when it failed)
     verdicts: dict[str, str | None]     # the re-run's verdicts (those it gave before it stopped, if it did)
+    values: dict[str, float]            # the numbers its passed tests ended with (partial scores)
+    notes: dict[str, str]               # what the kit's checks said of those scores (for the feedback)
     unverified: str | None              # why the re-run did not finish, or None
     refused: int | None                 # processes the cgroup refused
     death: dict | None = None           # where and how the kernel died (execute.WatchedExecute's record)
 
 
-def verified(verifier: jobs.Job, timeout: float, errors) -> tuple[dict[str, str | None], str | None, str]:
-    """The clean re-run's verdicts (grade_id -> None when passed, else the student-facing message), those
-    it gave before it stopped when it did not finish; why it did not (None: it did); and what it printed to
-    stderr when it did not (for the log: student code prints there too)."""
+def verified(verifier: jobs.Job, timeout: float, errors) -> tuple[str, str | None, str]:
+    """What the clean re-run printed (its verdicts and values, those it gave before it stopped when it did not
+    finish); why it did not (None: it did); and what it printed to stderr when it did not (for the log: student
+    code prints there too)."""
     code, output = jobs.finish(verifier, max(timeout, 1))
-    verdicts = verify.read_verdicts(output or "")
     if code == 0:
-        return verdicts, None, ""
+        return output or "", None, ""
     errors.seek(0)
     why = "it ran past the notebook time limit" if code is None else f"it exited with code {code}"
-    return verdicts, f"the hidden tests could not be re-run in a clean process ({why}; see the log)", \
+    return output or "", f"the hidden tests could not be re-run in a clean process ({why}; see the log)", \
         errors.read()[-4000:]
+
+
+def grading_env(course: config.Course, lab_id: str) -> dict[str, str]:
+    """What the grading kernel and the clean re-run are told of course.toml (hidden from them): the data root, where
+    tests read the grader's data sets, and the accuracy thresholds of a lab graded on a saved model."""
+    lab = course.lab(lab_id)
+    env = {accuracy.DATA_ENV: str(course.data_root.resolve())}
+    if lab.accuracy_zero is not None:
+        env[accuracy.ACCURACY_ENV] = f"{lab.accuracy_zero:g},{lab.accuracy_full:g}"
+    return env
 
 
 def run_in_sandbox(course: config.Course, lab_id: str, student: str, isolated: bool, as_user: bool,
@@ -129,26 +141,40 @@ def run_in_sandbox(course: config.Course, lab_id: str, student: str, isolated: b
     lab_limits = limits(course, lab_id)
     graded = layout.notebook_path(course, layout.AUTOGRADED, lab_id, student)
     hide = hidden_paths(course) if isolated else None
-    with Session(f"{lab_id}-{student}", lab_limits, hide, KERNEL_THREADS, as_user) as box, \
+    with Session(f"{lab_id}-{student}", lab_limits, hide, KERNEL_THREADS, as_user,
+                 show=[str(course.data_root.resolve())]) as box, \
             run_folder(course, lab_id, student, repaired) as (folder, submitted_dir), \
             tempfile.TemporaryFile("w+", encoding="utf-8") as restored, tempfile.TemporaryFile("w+") as errors:
         path = layout.notebook_path(course, submitted_dir, lab_id, student)
         restored.write(nbformat.writes(sanitized(course, lab_id, path)))
         restored.seek(0)
-        env = process.tool_env(**box.env)
+        env = process.tool_env(**box.env, **grading_env(course, lab_id))
         verifier = jobs.start([*box.prefix(), sys.executable, "-m", modules.VERIFY, lab_id,
                                str(lab_limits.cell_timeout)], path.parent, env, restored, errors)
         code, output = jobs.run_limited(kernel_command(lab_id, student, lab_limits, box.folder if isolated else None,
                                                        submitted_dir), course.root, lab_limits.notebook_timeout,
                                         {**env, DEATH_RECORD: str(folder / "death.json")})
         death = deaths.read_record(folder / "death.json")
-        verdicts, unverified = {}, "the hidden tests were not re-run"
+        lines, unverified = "", "the hidden tests were not re-run"
         if code == 0 and (death or not died(output)) and not outputs.cell_problems(graded)[1]:
-            verdicts, unverified, printed = verified(verifier, deadline - time.monotonic(), errors)
+            lines, unverified, printed = verified(verifier, deadline - time.monotonic(), errors)
             output += printed
         else:
             jobs.finish(verifier, 0)
-    return Run(code, output, verdicts, unverified, box.refused, death)
+    return Run(code, output, verify.read_verdicts(lines), verify.read_values(lines), verify.read_notes(lines),
+               unverified, box.refused, death)
+
+
+def tampered(run: Run, passed: list[str], scored: dict[str, float]) -> dict[str, str]:
+    """grade_id -> why, for each test that passed in the notebook but fails in the clean re-run, and each that
+    scored other partial points there (`scored`: the numbers the notebook's test cells ended with)."""
+    found = {t: run.verdicts[t] for t in passed if run.verdicts.get(t) is not None}
+    for test, value in scored.items():
+        clean = run.values.get(test)
+        if test in passed and test not in found and (clean is None or abs(clean - value) > 0.011):
+            found[test] = (f"it scored {value:g} in the notebook and {'none' if clean is None else f'{clean:g}'} "
+                           f"with the kit's checks restored")
+    return found
 
 
 def problem_of_zeroed(test: str, verdict: str) -> str:
@@ -250,16 +276,22 @@ class Grader:
         passed = outputs.passed_tests(graded)
         if run.unverified and (not run.death or any(t not in run.verdicts for t in passed)):
             return self.not_graded(f"{run.unverified}; {self.kept}", regrade=True)
-        zeroed = sorted(t for t in passed if run.verdicts.get(t) is not None)
+        unavailable = [f"test {t}: {v[len(verify.UNAVAILABLE):]}" for t, v in run.verdicts.items()
+                       if v and v.startswith(verify.UNAVAILABLE)]
+        if unavailable:
+            return self.not_graded(f"{verify.UNAVAILABLE}{'; '.join(unavailable)}; {self.kept}", regrade=True)
+        tampering = tampered(run, passed, outputs.test_values(graded))
+        zeroed = sorted(tampering)
         if zeroed or self.zeroed_before:
             gradebook.zero_grades(self.course, self.lab_id, self.student, zeroed, self.zeroed_before)
-        problems += [problem_of_zeroed(t, run.verdicts[t]) for t in zeroed]
+        problems += [problem_of_zeroed(t, tampering[t]) for t in zeroed]
         if self.digest == self.graded_before:
             gradebook.keep_manual_scores(self.course, self.lab_id, self.student)
         return Outcome(self.student, True, gradebook.read_score(self.course, self.lab_id, self.student),
                        self.course.lab(self.lab_id).points, time.monotonic() - self.started, problems,
                        submission_hash=self.digest, repairs=self.repairs,
-                       messages={**{t: m for t, m in run.verdicts.items() if m is not None}, **not_run},
+                       messages={**run.notes, **{t: m for t, m in run.verdicts.items() if m is not None},
+                                 **{t: tampering[t] for t in zeroed}, **not_run},
                        zeroed=zeroed, manual_pending=gradebook.pending_manual(self.course, self.lab_id, self.student))
 
     def death(self, run: Run, graded: Path) -> tuple[list[str], dict[str, str]]:

@@ -52,3 +52,17 @@ def fill(release_notebook, solutions: dict[str, str]):
         if notebooks.nbgrader_meta(cell).get("solution") and grade_id in solutions:
             cell.source = solutions[grade_id]
     return submission
+
+
+def definitions(notebook, solutions: dict[str, str]) -> dict:
+    """A namespace holding the lab's definition cells and the given solution code, run in order."""
+    namespace: dict = {"__name__": "__main__"}
+    for cell in notebook.cells:
+        meta = notebooks.nbgrader_meta(cell)
+        if cell.cell_type != "code":
+            continue
+        if meta.get("solution"):
+            exec(compile(solutions[meta["grade_id"]], meta["grade_id"], "exec"), namespace)
+        elif notebooks.DEFINITIONS_TAG in cell.metadata.get("tags", []):
+            exec(compile(cell.source, meta.get("grade_id", "definitions"), "exec"), namespace)
+    return namespace

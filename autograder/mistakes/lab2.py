@@ -2,7 +2,10 @@
 
 from autograder.mistakes import Mistake
 
-WHOLE_NET = frozenset({"resnet_gradients_flow", "resnet_overfits_batch"})  # the network no longer runs
+# The network no longer runs: nothing trains, so there is no saved model to grade either.
+WHOLE_NET = frozenset({"resnet_gradients_flow", "resnet_overfits_batch", "saved_model_accuracy"})
+# A network with other parameters than the lab's: its saved model is refused (graded only on the lab's network).
+OTHER_PARAMETERS = frozenset({"saved_model_accuracy"})
 
 MISTAKES = (
     Mistake(
@@ -22,7 +25,7 @@ MISTAKES = (
         "shortcut_unused_parameter", "IdentityPadding creates a learnable scale it never uses",
         (("identity_padding_answer", "        self.add_channels = out_channels - in_channels\n",
           "        self.add_channels = out_channels - in_channels\n        self.scale = nn.Parameter(torch.ones(1))\n"),),
-        frozenset({"resnet_gradients_flow"})),
+        frozenset({"resnet_gradients_flow"}) | OTHER_PARAMETERS),
     Mistake(
         "conv1_unpadded", "conv1 has padding 0",
         (("resblock_answer", "kernel_size=3, stride=stride, padding=1, bias=False", "kernel_size=3, stride=stride, padding=0, bias=False"),),
@@ -36,7 +39,7 @@ MISTAKES = (
     Mistake(
         "conv_with_bias", "conv1 keeps its bias (batch norm makes it useless)",
         (("resblock_answer", "kernel_size=3, stride=stride, padding=1, bias=False", "kernel_size=3, stride=stride, padding=1"),),
-        frozenset({"resblock_kernel_stride_padding", "resblock_golden"})),
+        frozenset({"resblock_kernel_stride_padding", "resblock_golden"}) | OTHER_PARAMETERS),
     Mistake(
         "first_block_without_shortcut", "get_layers never gives the first block its option-A shortcut",
         (("resnet_answer", "down_sample = stride == 2", "down_sample = False"),),
@@ -44,7 +47,7 @@ MISTAKES = (
     Mistake(
         "one_block_too_many", "get_layers makes num_layers + 1 blocks",
         (("resnet_answer", "for _ in range(self.num_layers - 1):", "for _ in range(self.num_layers):"),),
-        frozenset({"resnet_param_counts", "resnet_golden", "resnet_depth_validation"})),
+        frozenset({"resnet_param_counts", "resnet_golden", "resnet_depth_validation"}) | OTHER_PARAMETERS),
     Mistake(
         "any_depth_accepted", "resnet(depth) accepts depths that are not 6n + 2",
         (("resnet_answer", "    if depth < 8 or (depth - 2) % 6:\n        raise ValueError(f\"depth must be 6n + 2 (20, 32, 44, ...), got {depth}\")\n", ""),),

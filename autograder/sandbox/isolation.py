@@ -34,6 +34,7 @@ class Isolation:
     hide: list[str] = field(default_factory=list)      # folders become empty, files /dev/null
     kernel_dir: str = ""                                # stays writable: connection file, IPC sockets, home
     user: list[int] | None = None                       # [uid, gid] to run as; None: root without capabilities
+    show: list[str] = field(default_factory=list)      # folders kept readable even under a private one (data)
 
 
 def _libc():
@@ -83,7 +84,8 @@ def isolate(plan: Isolation) -> None:
     _check(_libc().unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID), "unshare")
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     opened = lambda path: os.open(path, os.O_PATH | os.O_DIRECTORY)  # noqa: E731  (survives the mounts below)
-    software = {path: opened(path) for path in needed_under_private()}
+    software = {path: opened(path) for path in [*needed_under_private(), *plan.show]
+                if os.path.isdir(path) and under(path, PRIVATE)}
     own = {path: opened(path) for path in (plan.kernel_dir, os.getcwd())}
     for point in mount_points():
         if not under(point, KEEP_WRITABLE):
@@ -94,7 +96,7 @@ def isolate(plan: Isolation) -> None:
     for private, mode in PRIVATE.items():
         if os.path.isdir(private):
             _mount("tmpfs", private, "tmpfs", MS_NOSUID | MS_NODEV, f"size=1g,mode={mode}")
-    for path, handle in software.items():  # Python and the kit, when they live under PRIVATE: back, read-only
+    for path, handle in software.items():  # Python, the kit and the data, when under PRIVATE: back, read-only
         _bind_back(path, handle)
     hidden = [path for path in plan.hide if os.path.isdir(path)]
     for path in hidden:

@@ -130,8 +130,10 @@ class Session:
     """One submission's sandbox: its pids cgroup, a private folder with the kernel spec, and the command
     prefix that runs any program under the same limits and isolation. Removed (processes killed) on exit."""
 
-    def __init__(self, name: str, limits: Limits, hide: list[str] | None, threads: int, user: bool = False):
+    def __init__(self, name: str, limits: Limits, hide: list[str] | None, threads: int, user: bool = False,
+                 show: list[str] = ()):
         self.name, self.limits, self.hide, self.threads, self.user = name, limits, hide, threads, user
+        self.show = list(show)  # read-only folders the kernel reads (the data root), even under a private folder
 
     def __enter__(self) -> "Session":
         self.cgroup = create_cgroup(f"{self.name}-{os.getpid()}", self.limits.processes)
@@ -142,7 +144,7 @@ class Session:
             os.mkdir(f"{self.folder}/runtime")
             for path in (self.folder, f"{self.folder}/runtime"):
                 os.chown(path, *user)
-        self.isolation = Isolation(self.hide, self.folder, user) if self.hide is not None else None
+        self.isolation = Isolation(self.hide, self.folder, user, self.show) if self.hide is not None else None
         write_kernel_spec(Path(self.folder), self.limits, self.cgroup, self.threads, self.isolation)
         return self
 

@@ -20,6 +20,7 @@ it warms up (imports, snapshot) before reading stdin, so it can be started while
 
 from __future__ import annotations
 
+import ast
 import importlib
 import inspect
 import json
@@ -32,6 +33,7 @@ from typing import Callable
 import nbformat
 
 from autograder.core import modules as kit_modules
+from autograder.checks import accuracy
 from autograder.core import notebooks
 from autograder.sandbox import provenance
 
@@ -40,7 +42,7 @@ from autograder.sandbox import provenance
 TRUSTED = ("builtins", "math", "functools", "importlib", "os", "posixpath", "inspect", "ast", "types", "numpy", "torch", "torch.nn", "torch.nn.functional",
            "torch.nn.init", "torch.autograd", "torch.optim", "torchvision", "torchvision.models",
            "torchvision.models.resnet", "autograder", "autograder.core.layout", kit_modules.CHECKS,
-           *kit_modules.CHECK_HELPERS, "labkit", "labkit.fixtures", "labkit.fundus", "labkit.checks",
+           *kit_modules.CHECK_HELPERS, "labkit", "labkit.fixtures", "labkit.fundus", "labkit.checks", "labkit.cifar10",
            "labkit.device", "labkit.labs", "labkit.labs.lab1", "labkit.labs.lab2", "labkit.labs.lab3", "labkit.labs.lab4",
            "autograder.sandbox.provenance")
 
@@ -155,19 +157,49 @@ def message(error: BaseException, trusted: dict[types.CodeType, dict]) -> str:
         return f"AssertionError: {error}"[:MESSAGE_LIMIT]
     if type(error) is NotImplementedError:
         return "NotImplementedError raised while the test ran your code: a part it uses is not written yet"
+    if isinstance(error, accuracy.GraderUnavailable) and kit_only:
+        return f"{UNAVAILABLE}{error}"[:MESSAGE_LIMIT]
     kind = type(error).__name__ if type(error).__module__ == "builtins" else "an error"
     return (f"{kind} raised while the test ran your code (run your code on a small input in the notebook to see "
             f"where)")
 
 
 MESSAGE_LIMIT = 300
+UNAVAILABLE = "the grader could not grade this test: "  # a verdict that makes the submission "needs regrading"
+VALUE = "__course_test_value__"  # where the clean re-run keeps the value a test cell ends with (partial credit)
+VALUE_KEY = "@value"             # the verdict line's key for that value
+NOTE_KEY = "@note"               # and for what the kit's check said of it (accuracy.note)
+KEYS = (VALUE_KEY, NOTE_KEY)
+
+
+def keeping_value(source: str) -> str:
+    """`source` with its last statement, when it is an expression, assigned to VALUE (nbgrader scores a test cell
+    that ends with a number as partial credit, so the clean re-run must know that number too)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return source
+    if not tree.body or not isinstance(tree.body[-1], ast.Expr):
+        return source
+    last = tree.body[-1]
+    tree.body[-1] = ast.Assign(targets=[ast.Name(VALUE, ast.Store())], value=last.value)
+    return ast.unparse(ast.fix_missing_locations(tree))
+
+
+def number(value) -> float | None:
+    """`value` as nbgrader would read a partial score from it: an int or float (not a bool), else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
 
 
 def run(read_notebook: Callable[[], str], lab_id: str, cell_timeout: int = 120,
-        on_verdict: Callable[[str, str | None], None] = lambda test, verdict: None) -> dict[str, str | None]:
+        on_verdict: Callable[[str, str | None, float | None, str | None], None] = lambda *heard: None
+        ) -> dict[str, str | None]:
     """grade_id -> None (passed) or the student-facing message, for each graded test cell of the notebook
     (JSON) that `read_notebook` returns once the shell and the snapshot are ready; each cell is stopped
-    after `cell_timeout` s. `on_verdict` hears each verdict as soon as it is known."""
+    after `cell_timeout` s. `on_verdict` hears each verdict as soon as it is known, with the number a passed
+    test cell ended with (its partial score; None when it ends with none) and what the kit's check said of it."""
     from IPython.core.interactiveshell import InteractiveShell
 
     os.environ.setdefault("NBGRADER_EXECUTION", "autograde")
@@ -187,28 +219,53 @@ def run(read_notebook: Callable[[], str], lab_id: str, cell_timeout: int = 120,
             snapshot.restore()
         signal.signal(signal.SIGALRM, _alarm)
         signal.alarm(cell_timeout)
-        result = shell.run_cell(source, store_history=False, silent=True)
+        shell.user_ns.pop(VALUE, None)
+        result = shell.run_cell(keeping_value(source) if test else source, store_history=False, silent=True)
         signal.alarm(0)
         if test:
             error = result.error_in_exec or result.error_before_exec
             verdicts[test] = None if error is None else message(error, trusted)
+            value = number(shell.user_ns.pop(VALUE, None)) if error is None else None
+            said = accuracy.take_note() if value is not None else None
             if error is None:
                 snapshot.restore()  # the test ran student code: the provenance check runs on the kit's own code
                 borrowed = origin.borrowed(shell.user_ns, provenance.graded_names(source, parts))
                 verdicts[test] = f"{provenance.BORROWED}{borrowed}" if borrowed else None
-            on_verdict(test, verdicts[test])
+            on_verdict(test, verdicts[test], value, said)
     return verdicts
+
+
+def read_lines(text: str) -> list[dict]:
+    """The JSON lines `main` printed (those given before a death, when the run died)."""
+    lines = []
+    for line in text.splitlines():
+        try:
+            found = json.loads(line)
+        except (json.JSONDecodeError, TypeError, ValueError):
+            break  # a line cut short by a death
+        if not isinstance(found, dict):
+            break
+        lines.append(found)
+    return lines
 
 
 def read_verdicts(text: str) -> dict[str, str | None]:
-    """The verdicts `main` printed, one JSON line each (those given before a death, when the run died)."""
-    verdicts = {}
-    for line in text.splitlines():
-        try:
-            verdicts.update(json.loads(line))
-        except (json.JSONDecodeError, TypeError, ValueError):
-            break  # a line cut short by a death
-    return verdicts
+    """The verdicts `main` printed: grade_id -> None (passed) or the message."""
+    return {test: verdict for line in read_lines(text) for test, verdict in line.items() if test not in KEYS}
+
+
+def _extra(text: str, key: str) -> dict:
+    return {test: line[key] for line in read_lines(text) for test in line if test not in KEYS and line.get(key) is not None}
+
+
+def read_values(text: str) -> dict[str, float]:
+    """The numbers the passed test cells ended with (their partial scores), by grade_id."""
+    return _extra(text, VALUE_KEY)
+
+
+def read_notes(text: str) -> dict[str, str]:
+    """What the kit's checks said of those scores, by grade_id."""
+    return _extra(text, NOTE_KEY)
 
 
 def main(argv: list[str]) -> None:
@@ -217,8 +274,8 @@ def main(argv: list[str]) -> None:
     with open(os.devnull, "w") as quiet:  # the notebook's own printing is not the verifier's output
         os.dup2(quiet.fileno(), 1)
         sys.stdout = open(os.devnull, "w")
-        run(sys.stdin.read, lab_id, int(cell_timeout), lambda test, verdict: print(
-            json.dumps({test: verdict}), file=verdicts_out, flush=True))
+        run(sys.stdin.read, lab_id, int(cell_timeout), lambda test, verdict, value, said: print(
+            json.dumps({test: verdict, VALUE_KEY: value, NOTE_KEY: said}), file=verdicts_out, flush=True))
     verdicts_out.close()
 
 

@@ -13,6 +13,7 @@ HE_CIFAR = MappingProxyType(dict(batch_size=128, optimizer="sgd", lr=0.1, moment
 DECAY = MappingProxyType(dict(schedule="multistep", gamma=0.1))
 MILESTONES = (0.5, 0.75)
 VAL_FRACTION = 0.1
+MODEL_FILE = "lab2_model.pt"  # the trained model a student submits beside the notebook: {'depth', 'state_dict'}
 
 
 def milestones(epochs: int) -> tuple[int, ...]:

@@ -1,5 +1,6 @@
 """A notebook that borrows the kit's reference parts scores 0 on every lab, whatever the route."""
 
+import os
 import subprocess
 import sys
 
@@ -8,6 +9,7 @@ import pytest
 
 import harness
 from autograder import mistakes
+from autograder.checks import accuracy
 from autograder.core import modules
 from autograder.sandbox import provenance, verify
 from autograder.checks import golden
@@ -46,10 +48,29 @@ def borrowing_notebook(lab: str):
 def test_borrowed_reference_scores_zero_in_the_clean_rerun(lab, tmp_path):
     """Does the clean re-run fail every test of a notebook whose answers borrow the reference, naming the borrowing?"""
     notebook = nbformat.writes(borrowing_notebook(lab))
-    done = subprocess.run([sys.executable, "-m", modules.VERIFY, lab, "120"], input=notebook, capture_output=True,
-                          text=True, cwd=tmp_path, timeout=900)
+    with harness.graded_as_submitted(lab, harness.reference(lab)) as folder:  # lab 2: a saved model to grade
+        done = subprocess.run([sys.executable, "-m", modules.VERIFY, lab, "120"], input=notebook, capture_output=True,
+                              text=True, cwd=folder, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
     verdicts = verify.read_verdicts(done.stdout)
     assert verdicts and all(v is not None for v in verdicts.values()), [t for t, v in verdicts.items() if v is None]
     borrowed = [t for t, v in verdicts.items() if v.startswith(provenance.BORROWED)]
     assert len(borrowed) == len(verdicts), {t: v for t, v in verdicts.items() if t not in borrowed}
+
+
+def test_the_clean_rerun_scores_a_saved_model_and_says_why(tmp_path):
+    """Does the clean re-run give lab 2's accuracy test its partial score and the check's note (what the grader
+    compares with the notebook's score), and mark a grader without data 'could not grade', never failed?"""
+    notebook = nbformat.writes(mistakes.fill(harness.source_notebook("lab2"), harness.reference("lab2")))
+    with harness.graded_as_submitted("lab2", harness.reference("lab2")) as folder:
+        done = subprocess.run([sys.executable, "-m", modules.VERIFY, "lab2", "120"], input=notebook,
+                              capture_output=True, text=True, cwd=folder, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert verify.read_verdicts(done.stdout)["saved_model_accuracy"] is None
+    assert verify.read_values(done.stdout)["saved_model_accuracy"] == 3.0
+    assert "100.00 % on the 100 test images" in verify.read_notes(done.stdout)["saved_model_accuracy"]
+    with harness.graded_as_submitted("lab2", harness.reference("lab2")) as folder:
+        env = {**os.environ, accuracy.DATA_ENV: str(tmp_path)}
+        done = subprocess.run([sys.executable, "-m", modules.VERIFY, "lab2", "120"], input=notebook,
+                              capture_output=True, text=True, cwd=folder, timeout=900, env=env)
+    assert verify.read_verdicts(done.stdout)["saved_model_accuracy"].startswith(verify.UNAVAILABLE)

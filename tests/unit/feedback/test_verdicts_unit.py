@@ -12,7 +12,13 @@ def test_full_points_pass():
 def test_a_failure_gives_its_message():
     """Does a failed test read FAILED with the score and the clean re-run's message?"""
     assert verdict(2, 0, "expected 10 classes, got 9", False) == "FAILED: 0/2 points. expected 10 classes, got 9"
-    assert verdict(3, 1.5, "half right", False) == "FAILED: 1.5/3 points. half right"
+
+
+
+def test_partial_credit_says_so_with_what_the_check_said():
+    """Does a test scored on a scale (nbgrader's partial credit) read PARTIAL CREDIT with the check's note?"""
+    assert verdict(3, 1.5, "80.00 % on the test images", False) == "PARTIAL CREDIT: 1.5/3 points. 80.00 % on the test images"
+    assert verdict(3, 1.5, None, False) == "PARTIAL CREDIT: 1.5/3 points."
 
 
 def test_a_failure_without_a_message_says_none_was_recorded():

@@ -17,3 +17,31 @@ def test_a_submission_not_graded_keeps_the_record_of_the_kits_zeros(kit, tmp_pat
     assert grader.zeroed_before == ["confusion_matrix_values"]
     assert grader.not_graded("grading took longer than 900 s", regrade=True).zeroed == ["confusion_matrix_values"]
     assert Grader(course, "lab4", "bob").not_graded("no notebook").zeroed == []
+
+
+def test_a_partial_score_that_differs_in_the_clean_rerun_is_tampering():
+    """Is a test zeroed when it failed in the clean re-run, or ended with other partial points there than in the
+    notebook (or with none), while equal points (to 0.01) and tests that failed in the notebook are left alone?"""
+    from autograder.grading.submission import Run, tampered
+
+    run = Run(0, "", verdicts={"a": None, "b": "AssertionError: no", "c": None, "d": None, "e": None},
+              values={"c": 1.5, "d": 2.995}, notes={}, unverified=None, refused=None)
+    found = tampered(run, {"a", "b", "c", "d", "e"}, {"c": 3.0, "d": 3.0, "e": 3.0, "x": 3.0})
+    assert found == {"b": "AssertionError: no",
+                     "c": "it scored 3 in the notebook and 1.5 with the kit's checks restored",
+                     "e": "it scored 3 in the notebook and none with the kit's checks restored"}
+
+
+def test_the_clean_rerun_keeps_the_number_a_test_ends_with():
+    """Is a test cell's last expression kept for the re-run (and a cell without one run as it is)?"""
+    from autograder.sandbox import verify
+
+    namespace = {}
+    exec(verify.keeping_value("x = 2\nx * 1.5"), namespace)
+    assert namespace[verify.VALUE] == 3.0
+    assert verify.keeping_value("x = 2\n") == "x = 2\n"
+    assert verify.keeping_value("%time x") == "%time x"  # not Python: left to IPython
+    assert [verify.number(v) for v in (2, 1.5, True, "3", None)] == [2.0, 1.5, None, None, None]
+    lines = '{"t1": null, "@value": 1.5, "@note": "80 %"}\n{"t2": "AssertionError: x", "@value": null, "@note": null}\n{"t3'
+    assert verify.read_verdicts(lines) == {"t1": None, "t2": "AssertionError: x"}
+    assert (verify.read_values(lines), verify.read_notes(lines)) == ({"t1": 1.5}, {"t1": "80 %"})

@@ -113,15 +113,17 @@ def test_gradescope_results_of_a_late_record_with_a_failed_test():
     assert found["score"] == 2.0
     assert found["output"] == ("Autograded score 3/5. Submitted 26.0 h late: late penalty 1 point, "
                                "final score 2/5.")
-    assert [t["output"] for t in found["tests"]] == ["", "FAILED: 1/3 points. expected 10 classes"]
+    assert [t["output"] for t in found["tests"]] == ["", "PARTIAL CREDIT: 1/3 points. expected 10 classes"]
 
 
 def test_gradescope_withholds_a_message_that_quotes_private_text():
     """Is a failed test's message withheld when it quotes the private text, and NO_MESSAGE shown with no outcome?"""
     outcome = Outcome("bob", True, 3.0, 5.0, 12.0, messages={"t2": f"in {SECRET}"})
     withheld = gradescope.results(late(), TESTS, outcome, PRIVATE)["tests"][1]["output"]
-    assert withheld == f"FAILED: 1/3 points. {WITHHELD}"
-    assert gradescope.results(late(), TESTS, None, PRIVATE)["tests"][1]["output"] == f"FAILED: 1/3 points. {NO_MESSAGE}"
+    assert withheld == f"PARTIAL CREDIT: 1/3 points. {WITHHELD}"
+    assert gradescope.results(late(), TESTS, None, PRIVATE)["tests"][1]["output"] == "PARTIAL CREDIT: 1/3 points."
+    failed = Record("bob", "graded", scores={"t1": 2.0, "t2": 0.0}, max_score=5.0)
+    assert gradescope.results(failed, TESTS, None, PRIVATE)["tests"][1]["output"] == f"FAILED: 0/3 points. {NO_MESSAGE}"
 
 
 def test_gradescope_results_of_a_record_that_was_not_graded():
