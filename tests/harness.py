@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import os
+import shutil
 import tempfile
 import warnings
 from pathlib import Path
@@ -43,6 +45,7 @@ def trusted_state(lab_id: str) -> verify.Snapshot:
 def grader_data() -> Path:
     """The grader's data root in the tests: the CIFAR-10 stand-in in a folder any user may read."""
     root = Path(tempfile.mkdtemp(prefix="course-grader-data-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
     root.chmod(0o755)
     fixtures.write_cifar10_batches(root, n_train=500, n_test=100)
     return root

@@ -106,5 +106,15 @@ def test_a_grader_without_data_or_thresholds_cannot_grade(submission, monkeypatc
     with pytest.raises(accuracy.GraderUnavailable, match="no CIFAR-10 test split"):
         grade.saved_model_points(REFERENCE, 3)
     monkeypatch.delenv(accuracy.ACCURACY_ENV)
+    monkeypatch.delenv("COURSE_ROOT", raising=False)  # the submission folder has no course.toml above it
     with pytest.raises(accuracy.GraderUnavailable, match="no accuracy thresholds"):
         grade.saved_model_points(REFERENCE, 3)
+
+
+def test_the_source_notebook_reads_the_thresholds_from_course_toml(monkeypatch, tmp_path):
+    """Does an instructor running the source notebook in the course get course.toml's thresholds and data root?"""
+    monkeypatch.delenv(accuracy.ACCURACY_ENV, raising=False)
+    monkeypatch.delenv(accuracy.DATA_ENV, raising=False)
+    monkeypatch.setenv("COURSE_ROOT", str(harness.ROOT))
+    assert accuracy.thresholds("lab2") == (harness.KIT.lab("lab2").accuracy_zero, harness.KIT.lab("lab2").accuracy_full)
+    assert accuracy.data_root() == harness.KIT.data_root
