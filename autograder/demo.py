@@ -10,13 +10,13 @@ from pathlib import Path
 import nbformat
 
 from autograder import mistakes
-from autograder.mistakes import models
 from autograder.authoring import build
 from autograder.core import layout, notebooks
 from autograder.feedback import notes
 from autograder.grading import nbconfig
 from autograder.grading.autograde import autograde
 from autograder.grading.outcome import Outcome
+from autograder.mistakes import models
 from autograder.reports import csvs, pages as report_pages
 from autograder.reports.records import records
 from labkit import cifar10, config, fixtures

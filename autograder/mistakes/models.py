@@ -14,6 +14,7 @@ from labkit.labs import lab2
 
 DEPTH = 8  # the smallest CIFAR ResNet (6n + 2, n = 1): the quickest to fit and to grade
 BUILDER = "resnet"  # the notebook's function that builds the network of a given depth
+BATCH = 1000  # images per forward pass while fitting
 
 
 def _normalised(images) -> torch.Tensor:
@@ -33,9 +34,11 @@ def fitted(resnet: Callable[[int], nn.Module], data_root: Path, depth: int = DEP
     split = cifar10.load(data_root, train=True)
     seen = []
     hook = last.register_forward_hook(lambda module, inputs, output: seen.append(inputs[0]))
-    model(_normalised(split.images))
+    for start in range(0, len(split.labels), BATCH):
+        model(_normalised(split.images[start:start + BATCH]))
     hook.remove()
-    inputs = torch.cat([seen[0], torch.ones(len(seen[0]), 1)], 1)
+    features = torch.cat(seen)
+    inputs = torch.cat([features, torch.ones(len(features), 1)], 1)
     targets = nn.functional.one_hot(torch.from_numpy(split.labels), last.out_features).float()
     solution = torch.linalg.solve(inputs.T @ inputs + 1e-3 * torch.eye(inputs.shape[1]), inputs.T @ targets)
     last.weight.copy_(solution[:-1].T)
