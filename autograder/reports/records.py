@@ -69,11 +69,6 @@ class LabResults:
     def test_ids(self) -> list[str]:
         return [t.grade_id for t in self.tests]
 
-    @property
-    def manual_max(self) -> float:
-        """The points of the manually graded cells."""
-        return sum(t.points for t in self.tests if t.manual)
-
 
 def require_gradebook(course: config.Course) -> None:
     """ReportError when `course build` never ran."""
