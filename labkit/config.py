@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import tomllib
 import types
 import typing
@@ -26,10 +27,32 @@ class CourseInfo:
     title: str = ""
 
 
+NOT_SET = ""  # [colab] repository while the course has no public repository yet
+REPOSITORY = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}")
+
+
+def _repository(value, where: str) -> str:
+    """GitHub's "owner/name", or NOT_SET."""
+    if not isinstance(value, str) or value != NOT_SET and not REPOSITORY.fullmatch(value):
+        raise ConfigError(f"{where} must be the GitHub repository students open the notebooks from, as "
+                          f"\"owner/name\" (e.g. \"my-university/resnet-labs\"), or \"{NOT_SET}\" while there is none; "
+                          f"got {value!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Colab:
-    repository: str
+    repository: str = field(metadata={"check": _repository})
     branch: str = "main"
+
+    @property
+    def is_set(self) -> bool:
+        return self.repository != NOT_SET
+
+
+@dataclass(frozen=True)
+class Roster:
+    file: str = ""  # the class list (CSV), relative to the course folder; "" for none
 
 
 @dataclass(frozen=True)
@@ -134,6 +157,7 @@ class Course:
     colab: Colab
     data: Data
     grading: Grading
+    roster: Roster
     labs: dict[str, LabConfig]
 
     def lab(self, lab_id: str) -> LabConfig:
@@ -170,6 +194,11 @@ class Course:
     def checkpoint_root(self) -> Path:
         """Where instructor checkpoints live: $LABKIT_CHECKPOINTS, else [data] checkpoints."""
         return self._path("LABKIT_CHECKPOINTS", self.data.checkpoints)
+
+    @property
+    def roster_path(self) -> Path | None:
+        """The class list named by [roster] file (relative to the course folder), or None when none is named."""
+        return self.root / self.roster.file if self.roster.file else None
 
     def _path(self, env: str, configured: str) -> Path:
         return resolve_path(env, configured, self.root)
@@ -235,7 +264,8 @@ def parse(text: str, root: Path, source: str = CONFIG_NAME) -> Course:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{source} is not valid TOML: {error}") from None
-    sections = {"course": CourseInfo, "colab": Colab, "data": Data, "grading": Grading, "labs": None}
+    sections = {"course": CourseInfo, "colab": Colab, "data": Data, "grading": Grading, "roster": Roster,
+                "labs": None}
     for key in raw:
         if key not in sections:
             raise ConfigError(f"{source}: unknown table [{key}]{_suggest(key, sections)}; "
