@@ -65,8 +65,8 @@ def generate_assignment(course: config.Course, lab_id: str) -> Path:
 
 
 def finish_release(path: Path, course: config.Course, lab_id: str) -> None:
-    """Point the student notebook's Colab badge and install line at course.toml's repository, and
-    record in its metadata that it is generated, and from what."""
+    """Point the student notebook's Colab badge and install line at course.toml's repository (or leave them out
+    while it is not set), and record in its metadata that it is generated, and from what."""
     notebook = nbformat.read(path, as_version=4)
     try:
         colab.point_at_course(notebook, course, lab_id)
@@ -80,6 +80,8 @@ def finish_release(path: Path, course: config.Course, lab_id: str) -> None:
 
 def build(course: config.Course, labs: list[str] | None = None, goldens_dir: Path | None = layout.GOLDENS_DIR) -> None:
     """Check points, write goldens (unless `goldens_dir` is None) and generate each lab's student notebook."""
+    if not course.colab.is_set:
+        print(colab.NOT_SET_NOTE)
     for lab_id in labs or list(course.labs):
         course.lab(lab_id)
         source = notebooks.read(layout.source_notebook(course, lab_id))

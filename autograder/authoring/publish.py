@@ -80,8 +80,22 @@ def prepare_target(target: Path) -> None:
     target.mkdir(parents=True, exist_ok=True)
 
 
+def check_ready(course: config.Course) -> None:
+    """PublishError unless [colab] repository is set and every student notebook was built pointing at it."""
+    if not course.colab.is_set:
+        raise PublishError(f"[colab] repository in {course.root / config.CONFIG_NAME} is not set: set it to the GitHub "
+                           f"repository (\"owner/name\") this tree will be pushed to, run `course build`, then "
+                           f"`course publish DIR` again")
+    stale = [lab_id for lab_id in course.labs if not layout.release_notebook(course, lab_id).is_file()
+             or not colab.has_badge(notebooks.read(layout.release_notebook(course, lab_id)), course, lab_id)]
+    if stale:
+        raise PublishError(f"the student notebook(s) of {', '.join(stale)} do not link to {course.colab.repository} "
+                           f"(built before [colab] repository was set, or not built): run `course build` first")
+
+
 def publish(course: config.Course, target: Path, echo=print) -> Path:
     """Write the student tree to `target` and check it; return `target`."""
+    check_ready(course)
     target = Path(target).resolve()
     prepare_target(target)
     shutil.copytree(course.root / layout.RELEASE_DIR, target / layout.RELEASE_DIR, ignore=IGNORED)
