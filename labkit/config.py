@@ -10,7 +10,10 @@ import types
 import typing
 from dataclasses import MISSING, dataclass, field, fields
 from datetime import datetime, timezone
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 CONFIG_NAME = "course.toml"
 GRADEBOOK = "gradebook.db"
@@ -60,6 +63,63 @@ class Data:
     root: str = "data"
     checkpoints: str = "checkpoints"
     download: bool = True
+
+
+BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+SHA256 = re.compile(r"[0-9a-fA-F]{64}")
+
+
+def toml_key(name: str) -> str:
+    """`name` as TOML writes a key: bare when it can be, else quoted ("resnet50-cpu.ckpt")."""
+    return name if BARE_KEY.fullmatch(name) else '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _url(value, where: str) -> str:
+    """An http:// or https:// URL with a host."""
+    parts = None
+    if isinstance(value, str) and not re.search(r"\s", value):
+        try:
+            parts = urlsplit(value)
+            _ = parts.port  # ValueError for a port that is no number or out of range
+        except ValueError:  # also an unclosed [IPv6 host
+            parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{where} must be the http:// or https:// URL the file is downloaded from (e.g. "
+                          f"\"https://example.org/resnet-course/resnet50-cpu.ckpt\"), got {value!r}")
+    return value
+
+
+def _sha256(value, where: str) -> str:
+    """A SHA-256 digest as 64 hex digits, kept in lower case."""
+    if not isinstance(value, str) or not SHA256.fullmatch(value):
+        raise ConfigError(f"{where} must be the file's SHA-256 as 64 hex digits (what `sha256sum FILE` prints "
+                          f"first), got {value!r}")
+    return value.lower()
+
+
+@dataclass(frozen=True)
+class HostedFile:
+    """A file the instructor hosts: fetched from `url` when a notebook needs it, kept only if its SHA-256 matches."""
+
+    url: str = field(metadata={"check": _url})
+    sha256: str = field(metadata={"check": _sha256})
+
+
+def _files(table, where: str = "files") -> dict[str, HostedFile]:
+    """[files]: one table per file, keyed by the file name the notebooks use."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where} must be a table of files ([files.\"<name>\"] with url and sha256), got {table!r}")
+    hosted = {}
+    for name, entry in table.items():
+        at = f"{where}.{toml_key(name)}"
+        if not name.strip() or name in (".", "..") or any(c in name for c in "/\\\0"):
+            raise ConfigError(f"{at}: the key must be a file name without folders (e.g. \"resnet50-cpu.ckpt\"), "
+                              f"got {name!r}")
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{at} must be a table with url and sha256 (e.g. {at} = "
+                              f"{{ url = \"https://...\", sha256 = \"...\" }}), got {entry!r}")
+        hosted[name] = _build(HostedFile, entry, at)
+    return hosted
 
 
 def _db_url(value, where: str) -> str:
@@ -132,6 +192,9 @@ class LabConfig:
     # The accuracy points of a lab that grades the student's saved model: none at accuracy_zero %, all at accuracy_full %.
     accuracy_zero: float | None = field(default=None, metadata={"check": _percent})
     accuracy_full: float | None = field(default=None, metadata={"check": _percent})
+    # Canvas's assignment id (the number in its URL .../assignments/<id>): the Canvas import CSV's column is then
+    # "<title> (<id>)", which Canvas matches by id; without one it matches an assignment titled <title> or creates it.
+    canvas_id: int | None = None
 
     def __post_init__(self):
         if (self.accuracy_zero is None) != (self.accuracy_full is None):
@@ -159,6 +222,7 @@ class Course:
     grading: Grading
     roster: Roster
     labs: dict[str, LabConfig]
+    files: dict[str, HostedFile] = field(default_factory=dict)  # [files]: hosted files by name
 
     def lab(self, lab_id: str) -> LabConfig:
         """The lab named `lab_id`; a clear error names the labs that exist."""
@@ -265,7 +329,7 @@ def parse(text: str, root: Path, source: str = CONFIG_NAME) -> Course:
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{source} is not valid TOML: {error}") from None
     sections = {"course": CourseInfo, "colab": Colab, "data": Data, "grading": Grading, "roster": Roster,
-                "labs": None}
+                "labs": None, "files": None}
     for key in raw:
         if key not in sections:
             raise ConfigError(f"{source}: unknown table [{key}]{_suggest(key, sections)}; "
@@ -276,7 +340,7 @@ def parse(text: str, root: Path, source: str = CONFIG_NAME) -> Course:
     try:
         labs = {lab_id: _build(LabConfig, table, f"labs.{lab_id}", id=lab_id)
                 for lab_id, table in raw["labs"].items()}
-        return Course(root=root, labs=labs,
+        return Course(root=root, labs=labs, files=_files(raw.get("files", {})),
                       **{name: _build(cls, raw.get(name, {}), name)
                          for name, cls in sections.items() if cls is not None})
     except ConfigError as error:
@@ -292,6 +356,24 @@ def find_root(start: Path | None = None) -> Path | None:
         if (folder / CONFIG_NAME).is_file():
             return folder
     return None
+
+
+def packaged() -> Traversable:
+    """Where a student package carries its course's course.toml: labkit/course.toml (`course publish` puts it there)."""
+    return resources.files("labkit") / CONFIG_NAME
+
+
+def load_or_packaged(start: Path | None = None) -> Course | None:
+    """course.toml found by `find_root`; else the copy packaged with labkit (Colab, a pip-installed kit), its
+    relative paths taken from `start` (default: the current folder); else None."""
+    root = find_root(start)
+    if root is not None:
+        return load(root)
+    copy = packaged()
+    if not copy.is_file():
+        return None
+    return parse(copy.read_text(encoding="utf-8"), (start or Path.cwd()).resolve(),
+                 source=f"{copy} (the course.toml packaged with labkit)")
 
 
 def load(root: Path | str | None = None) -> Course:

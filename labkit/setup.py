@@ -6,7 +6,7 @@ import os
 import random
 import sys
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +14,7 @@ import torch
 
 from labkit import config
 from labkit.device import pick_device
+from labkit.fetch import FetchFailed, fetch
 
 GRADING_ENV = ("NBGRADER_EXECUTION", "LABKIT_GRADING")
 
@@ -34,14 +35,39 @@ class Lab:
     grading: bool
     epochs: int | None
     image_size: int | None = None
+    files: dict[str, config.HostedFile] = field(default_factory=dict)  # course.toml [files]
+    # file name -> why its download failed; not retried by this Lab (a new setup_lab retries)
+    unfetched: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def checkpoint(self, name: str) -> Path:
-        """Path of the instructor checkpoint `name` listed in course.toml for this lab."""
+        """Path of the instructor checkpoint `name` listed in course.toml for this lab, downloaded first when it is
+        missing and [files] lists it (with `course reproduce`'s JSON record beside it, when listed too)."""
         if name not in self.checkpoints:
             raise KeyError(f"course.toml lists no checkpoint {name!r} for {self.lab_id} "
                            f"(known: {', '.join(self.checkpoints) or 'none'}); add it under "
                            f"[labs.{self.lab_id}] checkpoints")
-        return self.checkpoint_root / self.checkpoints[name]
+        path = self.checkpoint_root / self.checkpoints[name]
+        self.fetch_if_listed(path)
+        if path.is_file():
+            self.fetch_if_listed(path.with_suffix(".json"))
+        return path
+
+    def fetch_if_listed(self, path: Path) -> bool:
+        """Download `path` when it is missing and course.toml's [files] lists its name; True when it is on disk.
+
+        Never while grading or with [data] download = false. A failure is printed as one line, not raised: a
+        missing checkpoint is something lab notebooks already handle (they train from scratch, and say so)."""
+        if path.is_file():
+            return True
+        if self.grading or not self.download or path.name not in self.files or path.name in self.unfetched:
+            return False
+        try:
+            fetch(path.name, path.parent, self.files)
+        except FetchFailed as failed:
+            self.unfetched[path.name] = str(failed)
+            print(f"{failed} (Run the set-up cell again to retry the download.)")
+            return False
+        return True
 
     def weights_path(self, arch: str) -> Path:
         """Where `arch`'s pretrained weights are read (or downloaded to): course.toml's file, else torchvision's name."""
@@ -81,8 +107,7 @@ def setup_lab(lab_id: str, seed: int = 0, device: str | None = None) -> Lab:
     """Seed, pick the device, read course.toml (defaults when absent) and report the set-up."""
     quiet_warnings()
     seed_everything(seed)
-    root = config.find_root()
-    course = config.load(root) if root else None
+    course = config.load_or_packaged()
     lab_cfg = course.labs.get(lab_id) if course else None
     data = course.data if course else config.Data()
     base = course.root if course else Path.cwd()
@@ -100,6 +125,7 @@ def setup_lab(lab_id: str, seed: int = 0, device: str | None = None) -> Lab:
         grading=is_grading(),
         epochs=int(epochs) if epochs else None,
         image_size=int(image_size) if image_size else None,
+        files=dict(course.files) if course else {},
     )
     mode = "grading (long training skipped)" if lab.grading else "interactive"
     print(f"{lab_id}: device {lab.device}, seed {seed}, data {lab.data_root}, {mode}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import tomllib
 from pathlib import Path
@@ -16,7 +17,9 @@ STUDENT_PACKAGE = "labkit"
 FORBIDDEN_TEXT = (*notebooks.SOLUTION_MARKERS, *notebooks.HIDDEN_MARKERS, "autograder")
 FORBIDDEN_SUFFIXES = {".pt", ".ckpt", ".db"}
 MIN_ANSWER_LENGTH = 24  # shorter reference lines (`model.eval()`) also stand in ordinary code
-IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
+IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", config.CONFIG_NAME)
+PRIVATE_TABLES = {"grading", "roster"}  # course.toml's tables students never see
+TABLE_HEADER = re.compile(r"^\s*\[\[?\s*([^\].]+)")  # the top-level name of a [table] or [[array]] header
 
 
 def answer_lines(source_notebook) -> set[str]:
@@ -49,6 +52,24 @@ def leaks(course: config.Course, tree: Path) -> list[str]:
     return found
 
 
+def student_config(text: str) -> str:
+    """course.toml as students may see it: the tables the notebooks read ([course], [colab], [data], [files], [labs]),
+    comments kept; [grading] (its db_url may hold a password) and [roster] (the class list) left out."""
+    kept, keep = [], True
+    for line in text.splitlines(keepends=True):
+        header = TABLE_HEADER.match(line)
+        if header:
+            keep = header.group(1).strip().strip('"') not in PRIVATE_TABLES
+        if keep:
+            kept.append(line)
+    student = "".join(kept)
+    left = set(tomllib.loads(student)) & PRIVATE_TABLES
+    if left:
+        raise PublishError(f"course.toml's {', '.join(sorted(left))} could not be left out of the students' copy: "
+                           f"write each as a [table] of its own")
+    return student
+
+
 def student_pyproject(kit_root: Path) -> str:
     """pyproject.toml of the student package: labkit with the kit's own runtime dependencies."""
     kit = tomllib.loads((kit_root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
@@ -56,7 +77,8 @@ def student_pyproject(kit_root: Path) -> str:
     return (f'[build-system]\nrequires = ["setuptools>=68"]\nbuild-backend = "setuptools.build_meta"\n\n'
             f'[project]\nname = "{kit["name"]}-student"\nversion = "{kit["version"]}"\n'
             f'requires-python = "{kit["requires-python"]}"\ndependencies = [\n{dependencies}]\n\n'
-            f'[tool.setuptools.packages.find]\ninclude = ["{STUDENT_PACKAGE}*"]\n')
+            f'[tool.setuptools.packages.find]\ninclude = ["{STUDENT_PACKAGE}*"]\n\n'
+            f'[tool.setuptools.package-data]\n{STUDENT_PACKAGE} = ["{config.CONFIG_NAME}"]\n')
 
 
 def student_readme(course: config.Course) -> str:
@@ -101,7 +123,9 @@ def publish(course: config.Course, target: Path, echo=print) -> Path:
     shutil.copytree(course.root / layout.RELEASE_DIR, target / layout.RELEASE_DIR, ignore=IGNORED)
     kit_root = layout.KIT_DIR
     shutil.copytree(kit_root / STUDENT_PACKAGE, target / STUDENT_PACKAGE, ignore=IGNORED)
-    shutil.copy(course.root / config.CONFIG_NAME, target / config.CONFIG_NAME)
+    student = student_config((course.root / config.CONFIG_NAME).read_text(encoding="utf-8"))
+    for path in (target / config.CONFIG_NAME, target / STUDENT_PACKAGE / config.CONFIG_NAME):
+        path.write_text(student, encoding="utf-8")  # the package's copy is what labkit reads on Colab
     (target / "pyproject.toml").write_text(student_pyproject(kit_root), encoding="utf-8")
     (target / "README.md").write_text(student_readme(course), encoding="utf-8")
     (target / MARKER).write_text("written by `course publish`; rerunning it replaces this folder\n", encoding="utf-8")

@@ -57,6 +57,9 @@ def test_every_colab_badge_opens_its_own_notebook_and_installs_the_student_packa
         assert f"git+https://github.com/{REPOSITORY}@{BRANCH}" in setup and "google.colab" in setup
         assert "resnet-course/resnet-course-kit" not in path.read_text()
     assert 'include = ["labkit*"]' in (published / "pyproject.toml").read_text()
+    packaged = config.parse((published / "labkit" / "course.toml").read_text(), published)
+    assert packaged.colab.repository == REPOSITORY and packaged.labs == course.labs
+    assert "[grading]" not in (published / "course.toml").read_text()
     assert f"github/{REPOSITORY}/blob/{BRANCH}/assignments/lab2/lab2.ipynb" in (published / "README.md").read_text()
 
 
