@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import re
 import shutil
 from datetime import datetime, timedelta, timezone
@@ -17,7 +18,8 @@ from autograder.grading import nbconfig
 from autograder.grading.autograde import autograde
 from autograder.grading.outcome import Outcome
 from autograder.mistakes import models
-from autograder.reports import csvs, pages as report_pages
+from autograder.core import roster
+from autograder.reports import csvs, lms as lms_files, pages as report_pages, students
 from autograder.reports.records import records
 from labkit import cifar10, config, fixtures
 from labkit.labs import lab2
@@ -27,6 +29,8 @@ from labkit.labs import lab2
 DUE = datetime(2025, 1, 31, 23, 59, tzinfo=timezone.utc)
 LATE_PENALTY = 0.1
 LATE = timedelta(hours=30)
+ROSTER = "roster.csv"  # the demo's class list: every simulated student, and one who submits nothing
+ABSENT = "never_submitted"
 NO_MODEL = "forgot_the_model"  # in a lab graded on a saved model, the student who submits the notebook alone
 DEMO_WORKERS = 2  # submissions graded at once (the kit's tests check the scores equal one-at-a-time grading)
 
@@ -40,13 +44,29 @@ def with_due_dates(text: str, labs) -> str:
     return text
 
 
+def with_roster(text: str) -> str:
+    """course.toml `text` naming the demo's class list in [roster]."""
+    return re.sub(r'(?m)^file = ""', f'file = "{ROSTER}"', text, count=1)
+
+
+def write_roster(course: config.Course) -> None:
+    """The class list: every student the demo simulates in any lab, and ABSENT, with made-up LMS ids and emails."""
+    logins = sorted({student for lab_id in course.labs for student in simulated_class(course, lab_id)} | {ABSENT})
+    with open(course.root / ROSTER, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(roster.COLUMNS)
+        for number, login in enumerate(logins, start=1):
+            writer.writerow([login, f"{login.replace('_', ' ').title()} Student", f"{login}@example.edu",
+                             1000 + number, f"S{20250000 + number}", "AB"[number % 2]])
+
+
 def make_course(source: config.Course, target: Path) -> config.Course:
     """A fresh course folder at `target` holding the kit's course.toml and solutions/."""
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)
     text = (source.root / config.CONFIG_NAME).read_text(encoding="utf-8")
-    (target / config.CONFIG_NAME).write_text(with_due_dates(text, source.labs.values()), encoding="utf-8")
+    (target / config.CONFIG_NAME).write_text(with_roster(with_due_dates(text, source.labs.values())), encoding="utf-8")
     shutil.copytree(source.root / layout.SOURCE_DIR, target / layout.SOURCE_DIR)
     nbconfig.ensure_config_file(target)
     return config.load(target)
@@ -123,6 +143,7 @@ def run(source: config.Course, target: Path, echo=print) -> dict[str, list[Outco
     course = make_course(source, target)
     echo(f"demo course in {course.root}")
     build.build(course, goldens_dir=None)
+    write_roster(course)
     outcomes, pages = {}, []
     for lab_id in course.labs:
         submissions = simulated_class(course, lab_id)
@@ -136,6 +157,8 @@ def run(source: config.Course, target: Path, echo=print) -> dict[str, list[Outco
         print_table(course, lab_id, outcomes[lab_id], submissions, echo)
         echo("")
     lms = csvs.write_course_csv(course, echo=echo)
+    lms_files.write(course, echo)
+    student_pages = students.write(course, echo)
     reports = course.root / layout.REPORTS
     echo("grades: " + ", ".join(str(reports / lab_id / "grades.csv") for lab_id in course.labs))
     echo(f"course grades for the LMS: {lms}")
@@ -144,4 +167,5 @@ def run(source: config.Course, target: Path, echo=print) -> dict[str, list[Outco
          f"Formgrader (`nbgrader formgrader` in {course.root}), then run `course report` for the final totals")
     echo(f"feedback: {course.root / layout.FEEDBACK}")
     echo("reports: " + ", ".join(str(page) for page in pages))
+    echo(f"a page per student: {student_pages}")
     return outcomes

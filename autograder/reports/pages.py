@@ -13,17 +13,10 @@ from autograder.core import layout
 from autograder.core.notebooks import GradedTest
 from autograder.core.errors import ReportError
 from autograder.feedback.leaks import private_text
-from autograder.reports import csvs, gradescope, plots, similarity
+from autograder.reports import csvs, gradescope, lms, plots, similarity, students
+from autograder.reports.htmlpage import STYLE, table
 from autograder.reports.records import Record, graded_labs, lab_results
 from labkit import config
-
-STYLE = """
-body { font-family: sans-serif; margin: 2em auto; max-width: 75em; color: #222; }
-table { border-collapse: collapse; margin: 1em 0; }
-th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; }
-td.number { text-align: right; }
-img { max-width: 100%; display: block; margin: 1em 0; }
-"""
 
 
 def save(fig, path: Path) -> bytes:
@@ -38,14 +31,6 @@ def save(fig, path: Path) -> bytes:
 def image(png: bytes, alt: str) -> str:
     """An <img> with the PNG embedded as a base64 data URI."""
     return f'<img src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}" alt="{html.escape(alt)}">'
-
-
-def table(header: list[str], rows: list[list], numeric: set[int] = frozenset()) -> str:
-    """An HTML table; the columns in `numeric` are right-aligned."""
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f'<td{" class=number" if i in numeric else ""}>{html.escape(str(v))}</td>'
-                                    for i, v in enumerate(row)) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def number(value: float, spec: str) -> str:
@@ -178,11 +163,14 @@ def write_lab(course: config.Course, lab_id: str, echo=print, threshold: float =
 
 def write(course: config.Course, lab_id: str | None = None, echo=print,
           threshold: float = similarity.THRESHOLD) -> list[Path]:
-    """Report `lab_id` (or every lab graded so far) and write the LMS CSV; return the HTML paths."""
+    """Report `lab_id` (or every lab graded so far), write the LMS CSV and the students' pages (every graded lab);
+    return the labs' HTML paths."""
     labs = [lab_id] if lab_id else graded_labs(course)
     if not labs:
         raise ReportError(f"no lab of {course.root / config.CONFIG_NAME} has been graded yet: "
                           f"run `course autograde <lab>` first")
     pages = [write_lab(course, lab, echo, threshold) for lab in labs]
     csvs.write_course_csv(course, echo=echo)
+    lms.write(course, echo)
+    students.write(course, echo)
     return pages

@@ -271,7 +271,8 @@ def test_demo_prints_where_the_reports_are(graded):
 
 
 def test_course_report_writes_every_graded_lab(graded, tmp_path, capsys):
-    """Does `course report` with no lab rewrite every lab's report and the LMS CSV in a graded course?"""
+    """Does `course report` with no lab rewrite every lab's report, the LMS CSV and the students' pages in a graded
+    course?"""
     course, _, _ = graded
     copy = tmp_path / "course"
     shutil.copytree(course.root, copy, ignore=shutil.ignore_patterns("feedback", "reports"))
@@ -281,6 +282,8 @@ def test_course_report_writes_every_graded_lab(graded, tmp_path, capsys):
         assert f"{lab}: report -> {copy / 'reports' / lab / 'report.html'}" in out
         assert (copy / "reports" / lab / "gradescope" / "correct" / "results.json").is_file()
     assert read_csv(copy / "reports" / "course-grades.csv") == read_csv(course.root / "reports" / "course-grades.csv")
+    assert {"index.html", "correct.html", "corrupt_file.html"} <= {
+        page.name for page in (copy / "reports" / "students").iterdir()}
 
 
 def test_report_before_grading_says_what_to_run(kit, tmp_path, capsys, monkeypatch):
