@@ -1,4 +1,4 @@
-"""The `course` command: build, autograde, feedback, export, report, demo, publish and reproduce.
+"""The `course` command: build, collect, autograde, feedback, export, report, demo, publish and reproduce.
 
 Each command imports what it needs when it runs, so `course export` or `course report` never load torch.
 """
@@ -19,6 +19,20 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="write goldens and regenerate assignments/ from solutions/")
     b.add_argument("labs", nargs="*", help="labs to build (default: all in course.toml)")
+    col = sub.add_parser("collect", help="write submitted/<login>/<lab>/ from what Canvas, Moodle or Blackboard "
+                                         "downloads, with reports/<lab>/collect.txt")
+    col.add_argument("lab")
+    col.add_argument("source", type=Path, help="the downloaded .zip (Canvas: Download Submissions; Moodle: Download "
+                                               "all submissions; Blackboard: Assignment File Download) or the folder "
+                                               "it was extracted to; only read")
+    col.add_argument("--times", type=Path, metavar="FILE", help="CSV of submission times, for a download with none "
+                     "(Canvas): columns lms_id or login, and submitted_at (ISO 8601, e.g. 2025-03-03T23:59:30+01:00)")
+    col.add_argument("--worksheet", type=Path, metavar="FILE", help="Moodle's grading worksheet (CSV): students "
+                     "matched by email, submission times from 'Last modified (submission)'")
+    col.add_argument("--timezone", default="UTC", help="time zone of times given without an offset: Blackboard's "
+                     "file names (the server's), Moodle's worksheet, --times (an IANA name; default UTC)")
+    col.add_argument("--force", action="store_true", help="replace a different submission already in submitted/ "
+                     "(moved to reports/<lab>/replaced/ first); without it, it is kept and reported")
     a = sub.add_parser("autograde", help="grade submitted/<student>/<lab>/ with nbgrader, one line each")
     a.add_argument("lab")
     a.add_argument("--student", action="append", help="grade only this student (repeatable)")
@@ -69,6 +83,12 @@ def build(course: config.Course, args: argparse.Namespace) -> None:
     from autograder.authoring.build import build as build_labs
 
     build_labs(course, args.labs or None)
+
+
+def collect(course: config.Course, args: argparse.Namespace) -> None:
+    from autograder.grading.collect.placing import collect as collect_lab
+
+    collect_lab(course, args.lab, args.source, args.times, args.worksheet, args.timezone, args.force)
 
 
 def autograde(course: config.Course, args: argparse.Namespace) -> None:
@@ -137,8 +157,8 @@ def reproduce(course: config.Course, args: argparse.Namespace) -> None:
                     image_size=args.image_size)
 
 
-COMMANDS = {"build": build, "autograde": autograde, "feedback": feedback, "export": export, "report": report,
-            "demo": demo, "publish": publish, "results": results, "fundus-split": fundus_split,
+COMMANDS = {"build": build, "collect": collect, "autograde": autograde, "feedback": feedback, "export": export,
+            "report": report, "demo": demo, "publish": publish, "results": results, "fundus-split": fundus_split,
             "reproduce": reproduce}
 
 

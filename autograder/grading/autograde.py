@@ -56,6 +56,18 @@ def announce(course: config.Course, lab_id: str, names: list[str], workers: int,
          f"memory {lab_limits.memory} MiB, {lab_limits.processes} processes, output {lab_limits.output} KiB per cell")
 
 
+def warn_untimed(course: config.Course, lab_id: str, names: list[str], echo) -> None:
+    """Warn when the lab has a due date and submissions to grade have no timestamp.txt: no late penalty applies."""
+    due = course.lab(lab_id).due_utc
+    untimed = [name for name in names if not (layout.notebook_path(course, layout.SUBMITTED, lab_id, name).parent
+                                              / "timestamp.txt").is_file()]
+    if due and untimed:
+        echo(f"{lab_id}: WARNING: due {due:%Y-%m-%d %H:%M} UTC, but {len(untimed)} submission(s) have no "
+             f"timestamp.txt, so no late penalty applies to them: {', '.join(untimed[:10])}"
+             + (f" and {len(untimed) - 10} more" if len(untimed) > 10 else "")
+             + f" (`course collect {lab_id} SOURCE --times FILE` writes it)")
+
+
 def record(course: config.Course, lab_id: str, status: dict[str, Outcome], outcome: Outcome, output: str) -> None:
     """Save one finished outcome in the status file and the log (the main thread does this, one at a time)."""
     status[outcome.student] = outcome
@@ -90,6 +102,7 @@ def autograde(course: config.Course, lab_id: str, only: list[str] | None = None,
                                              f" (no submissions in {course.root / layout.SUBMITTED}/<student>/{lab_id}/)"))
         return []
     announce(course, lab_id, names, workers, echo)
+    warn_untimed(course, lab_id, names, echo)
     isolated, as_user = protections(course, lab_id, echo)
     outcomes = []
     with ThreadPoolExecutor(max_workers=workers) as pool:

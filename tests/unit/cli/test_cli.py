@@ -43,9 +43,10 @@ def test_a_similarity_share_out_of_range_is_one_line(kit, capsys):
 
 
 def test_reporting_commands_do_not_load_torch():
-    """Do the CLI and the report, export and feedback commands' modules import without torch?"""
+    """Do the CLI and the report, export, feedback and collect commands' modules import without torch?"""
     probe = ("import sys, autograder.cli, autograder.reports.csvs, autograder.reports.pages, "
-             "autograder.feedback.notes, autograder.authoring.publish; print('torch' in sys.modules)")
+             "autograder.feedback.notes, autograder.authoring.publish, autograder.grading.collect.placing; "
+             "print('torch' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "False"
