@@ -10,6 +10,7 @@ import nbformat
 import pytest
 
 import harness
+from autograder import demo
 from autograder import mistakes
 from autograder.core import layout
 from autograder.core import notebooks
@@ -209,3 +210,25 @@ def test_leak_filter_withholds_private_text(graded):
                  if len(line.strip()) > 45 and leaks.squeeze(line.strip()) in private.visible)
     hint = "7x7 conv (3->64, stride 2, padding 3), BN, ReLU, MaxPool2d(3, stride 2, padding 1)"
     assert not private.leaks(given) and not private.leaks(f"layer1: output shape (2, 64, 7, 7). Look at: {hint}")
+
+
+def test_demo_sends_grades_back_in_the_lms_formats(graded, csv_rows):
+    """Does the demo's class list give Canvas's and Moodle's import files with each student's final score after
+    late penalty, Canvas's Points Possible row, and an empty row for the student who submitted nothing?"""
+    course, _, _ = graded
+    with open(course.root / "reports" / "canvas-grades.csv", newline="") as f:
+        canvas = list(csv.reader(f))
+    header, possible, rows = canvas[0], canvas[1], {row[3]: dict(zip(canvas[0], row)) for row in canvas[2:]}
+    labs = [course.lab(lab) for lab in course.labs]
+    assert header == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", *(lab.title for lab in labs)]
+    assert possible[0] == "    Points Possible" and [float(p) for p in possible[5:]] == [lab.points for lab in labs]
+    late = demo.late_student(LAB)
+    for student in ("correct", late):
+        assert float(rows[student][course.lab(LAB).title]) == float(csv_rows[LAB][student]["final"])
+    assert float(csv_rows[LAB][late]["late_penalty"]) > 0
+    assert rows[demo.ABSENT]["ID"] and all(rows[demo.ABSENT][lab.title] == "" for lab in labs)
+    with open(course.root / "reports" / "moodle-grades.csv", newline="") as f:
+        moodle = {row["Email address"]: row for row in csv.DictReader(f)}
+    assert float(moodle["correct@example.edu"][course.lab(LAB).title]) == float(csv_rows[LAB]["correct"]["final"])
+    assert all(moodle[f"{demo.ABSENT}@example.edu"][lab.title] == "-" for lab in labs)
+    assert (course.root / "reports" / "students" / f"{late}.html").is_file()

@@ -1,6 +1,11 @@
 """Each reference notebook runs top to bottom on a generated CIFAR-10 with a one-epoch budget."""
 
+import contextlib
+import functools
+import hashlib
+import http.server
 import json
+import threading
 
 import nbformat
 import pytest
@@ -15,7 +20,8 @@ from labkit import fixtures
 pytestmark = pytest.mark.slow  # runs nbgrader, notebooks or training: not in the fast layer
 
 EXPECTED_OUTPUT = {
-    "lab1": ("resnet50: fine-tuning from resnet50-cpu.ckpt", "Training from scratch instead",
+    "lab1": ("Downloading resnet50-cpu.ckpt from http://127.0.0.1:", "Downloading resnet50-cpu.json from",
+             "resnet50: fine-tuning from resnet50-cpu.ckpt", "Training from scratch instead",
              "Epoch [1/1]", "61.50 % (40 epochs)", "82.51 %", "no checkpoint"),
     "lab2": ("Setting #1: ResNet32", "Setting mine: ResNet44", "Table 6", "setting ",
              "the first test image stands in"),
@@ -32,6 +38,29 @@ EXPECTED_FILES = {
 }
 
 
+@contextlib.contextmanager
+def web_server(folder):
+    """The files of `folder` served over HTTP on 127.0.0.1: yields the base URL."""
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def hosting_course(kit, folder, served, base_url):
+    """A course folder whose course.toml lists every file of `served` under [files] at `base_url`, by hash."""
+    folder.mkdir()
+    listed = "".join(f'\n[files."{path.name}"]\nurl = "{base_url}/{path.name}"\n'
+                     f'sha256 = "{hashlib.sha256(path.read_bytes()).hexdigest()}"\n' for path in sorted(served.iterdir()))
+    (folder / "course.toml").write_text((kit.root / "course.toml").read_text() + listed)
+    return folder
+
+
 def run_notebook(path, cwd) -> tuple[str, list]:
     """Execute the notebook at `path` in `cwd`; return its text outputs and error outputs."""
     notebook = nbformat.read(path, as_version=4)
@@ -45,10 +74,26 @@ def run_notebook(path, cwd) -> tuple[str, list]:
 @pytest.mark.parametrize("lab", sorted(EXPECTED_OUTPUT))
 def test_reference_notebook_runs_top_to_bottom(kit, lab, cifar_batches, tmp_path, monkeypatch):
     """Does the lab's source notebook run without error and train, on the fixtures, for one epoch?"""
-    checkpoints = tmp_path / "checkpoints"
+    checkpoints, served = tmp_path / "checkpoints", tmp_path / "served"
     checkpoints.mkdir()
-    torch.save(golden.load_reference("lab1").ResNet50_layer4().state_dict(), checkpoints / "resnet50-cpu.ckpt")
-    (checkpoints / "resnet50-cpu.json").write_text(json.dumps({"test_accuracy": 61.5, "epochs": 40}))  # as reproduce writes
+    served.mkdir()  # lab 1's checkpoint, hosted by the instructor and fetched by hash (as on Colab)
+    torch.save(golden.load_reference("lab1").ResNet50_layer4().state_dict(), served / "resnet50-cpu.ckpt")
+    (served / "resnet50-cpu.json").write_text(json.dumps({"test_accuracy": 61.5, "epochs": 40}))  # as reproduce writes
+    with web_server(served) as base_url:
+        course_root = hosting_course(kit, tmp_path / "course", served, base_url)
+        text, errors = run_lab(lab, course_root, checkpoints, cifar_batches, tmp_path, monkeypatch)
+    assert not errors, errors
+    for snippet in EXPECTED_OUTPUT[lab]:
+        assert snippet in text
+    assert "Autograding: training skipped" not in text
+    results = tmp_path / "results"
+    assert EXPECTED_FILES[lab] <= ({p.name for p in results.iterdir()} if results.is_dir() else set())
+    if lab == "lab1":
+        assert (checkpoints / "resnet50-cpu.ckpt").read_bytes() == (served / "resnet50-cpu.ckpt").read_bytes()
+
+
+def run_lab(lab, course_root, checkpoints, cifar_batches, tmp_path, monkeypatch) -> tuple[str, list]:
+    """Run the lab's source notebook on the fixtures with a one-epoch budget, course.toml read from `course_root`."""
     data = cifar_batches
     if lab == "lab4":  # a fundus-style data set and stand-in ImageNet weights, read like the real ones
         data = tmp_path / "data"
@@ -56,13 +101,7 @@ def test_reference_notebook_runs_top_to_bottom(kit, lab, cifar_batches, tmp_path
         for arch in ("resnet18", "resnet50"):
             fixtures.write_standin_weights(checkpoints, arch)
     for name, value in {"LABKIT_DATA": data, "LABKIT_CHECKPOINTS": checkpoints, "LABKIT_EPOCHS": "1",
-                        "LABKIT_IMAGE_SIZE": "64", "COURSE_ROOT": kit.root, "PATH": process.tool_env()["PATH"]}.items():
+                        "LABKIT_IMAGE_SIZE": "64", "COURSE_ROOT": course_root, "PATH": process.tool_env()["PATH"]}.items():
         monkeypatch.setenv(name, str(value))
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
-    text, errors = run_notebook(layout.source_notebook(kit, lab), tmp_path)
-    assert not errors, errors
-    for snippet in EXPECTED_OUTPUT[lab]:
-        assert snippet in text
-    assert "Autograding: training skipped" not in text
-    results = tmp_path / "results"
-    assert EXPECTED_FILES[lab] <= ({p.name for p in results.iterdir()} if results.is_dir() else set())
+    return run_notebook(layout.KIT_DIR / "solutions" / lab / f"{lab}.ipynb", tmp_path)
