@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import re
 import shutil
+import zipfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from autograder.authoring import build
 from autograder.core import layout, notebooks
 from autograder.feedback import notes
 from autograder.grading import nbconfig
+from autograder.grading.collect.placing import collect
 from autograder.grading.autograde import autograde
 from autograder.grading.outcome import Outcome
 from autograder.mistakes import models
@@ -31,6 +33,8 @@ LATE_PENALTY = 0.1
 LATE = timedelta(hours=30)
 ROSTER = "roster.csv"  # the demo's class list: every simulated student, and one who submits nothing
 ABSENT = "never_submitted"
+DOWNLOADS = "downloads"  # the demo's LMS downloads, one zip per lab, collected into submitted/ by `course collect`
+LMS_OF_LAB = {"lab1": "Blackboard", "lab2": "Canvas", "lab3": "Moodle"}  # each LMS once; any other lab: Blackboard
 NO_MODEL = "forgot_the_model"  # in a lab graded on a saved model, the student who submits the notebook alone
 DEMO_WORKERS = 2  # submissions graded at once (the kit's tests check the scores equal one-at-a-time grading)
 
@@ -128,6 +132,64 @@ def write_submissions(course: config.Course, lab_id: str, submissions: dict) -> 
         (path.parent / "timestamp.txt").write_text(stamp + "\n", encoding="utf-8")
 
 
+def moodle_time(moment: datetime) -> str:
+    """A time as Moodle's grading worksheet writes it: "Friday, 31 January 2025, 10:59 PM"."""
+    return f"{moment:%A}, {moment.day} {moment:%B %Y}, {moment.hour % 12 or 12}:{moment:%M %p}"
+
+
+def lms_name(lms: str, lab: config.LabConfig, student: roster.Student, number: int, late: bool, at: datetime,
+             file: str, file_id: int) -> str:
+    """The name `lms` gives a student's `file` in its download (course collect's docstrings quote the layouts)."""
+    if lms == "Canvas":
+        first, last = student.first_last
+        sortable = re.sub(r"[^a-z0-9]", "", (last + first).lower())  # Canvas: the sortable name, letters only
+        return f"{sortable}_{'late_' if late else ''}{student.lms_id}_{file_id}_{file}"
+    if lms == "Moodle":
+        return f"{student.name}_{5000 + number}_assignsubmission_file_/{file}"
+    return f"{lab.title}_{student.login}_attempt_{at:%Y-%m-%d-%H-%M-%S}_{file}"
+
+
+def lms_download(course: config.Course, lab_id: str) -> tuple[Path, dict]:
+    """The lab's submissions, moved from submitted/ into the zip its LMS (LMS_OF_LAB) would give the instructor,
+    with Canvas's submission times or Moodle's grading worksheet beside it; returns the zip and course collect's
+    options for them."""
+    lms, lab = LMS_OF_LAB.get(lab_id, "Blackboard"), course.lab(lab_id)
+    folder = course.root / DOWNLOADS
+    folder.mkdir(exist_ok=True)
+    path, times, sheet = folder / f"{lab_id}-{lms.lower()}.zip", [["login", "submitted_at"]], [
+        ["Identifier", "Full name", "Email address", "Status", "Last modified (submission)"]]
+    with zipfile.ZipFile(path, "w") as archive:
+        for number, student in enumerate(roster.load(course), start=1):
+            submitted = layout.notebook_path(course, layout.SUBMITTED, lab_id, student.login).parent
+            if not submitted.is_dir():
+                continue
+            at = submitted_at(course, lab_id, student.login)
+            for file_id, file in enumerate(sorted(p for p in submitted.iterdir() if p.name != "timestamp.txt")):
+                archive.writestr(lms_name(lms, lab, student, number, at > lab.due_utc, at, file.name,
+                                          48000 + 10 * number + file_id), file.read_bytes())
+            times.append([student.login, at.isoformat()])
+            sheet.append([f"Participant {5000 + number}", student.name, student.email, "Submitted for grading",
+                          moodle_time(at)])
+            shutil.rmtree(submitted)
+    options = {}
+    if lms in ("Canvas", "Moodle"):
+        extra = folder / f"{lab_id}-{'times' if lms == 'Canvas' else 'worksheet'}.csv"
+        with open(extra, "w", newline="", encoding="utf-8") as f:
+            csv.writer(f).writerows(times if lms == "Canvas" else sheet)
+        options = {"times_file": extra} if lms == "Canvas" else {"worksheet": extra}
+    return path, options
+
+
+def collect_download(course: config.Course, lab_id: str, echo) -> None:
+    """Hand the lab's submissions over as its LMS would (lms_download) and place them back with course collect."""
+    path, options = lms_download(course, lab_id)
+    collected = collect(course, lab_id, path, echo=lambda line: None, **options)
+    given = ", ".join(f"{key.split('_')[0]} {value.name}" for key, value in options.items())
+    echo(f"{lab_id}: collected {len(collected.placed)} submission(s) from a {collected.lms} download ({path.name}"
+         f"{', ' + given if given else ''}); {len(collected.nothing)} student(s) of the class list submitted nothing "
+         f"(report: {collected.report})")
+
+
 def print_table(course: config.Course, lab_id: str, outcomes: list[Outcome], submissions: dict, echo) -> None:
     """Who got what: the autograded score, the final score after any late penalty, the submission."""
     finals = {r.student: r.final for r in records(course, lab_id) if r.graded}
@@ -150,6 +212,7 @@ def run(source: config.Course, target: Path, echo=print) -> dict[str, list[Outco
         write_submissions(course, lab_id, submissions)
         if course.lab(lab_id).accuracy_zero is not None:
             write_models(course, lab_id, submissions)
+        collect_download(course, lab_id, echo)
         outcomes[lab_id] = autograde(course, lab_id, list(submissions), echo, workers=DEMO_WORKERS)
         notes.generate(course, lab_id, echo)
         pages.append(report_pages.write_lab(course, lab_id, echo))

@@ -232,3 +232,15 @@ def test_demo_sends_grades_back_in_the_lms_formats(graded, csv_rows):
     assert float(moodle["correct@example.edu"][course.lab(LAB).title]) == float(csv_rows[LAB]["correct"]["final"])
     assert all(moodle[f"{demo.ABSENT}@example.edu"][lab.title] == "-" for lab in labs)
     assert (course.root / "reports" / "students" / f"{late}.html").is_file()
+
+
+def test_demo_collects_each_lab_from_an_lms_download(graded):
+    """Does the demo hand each lab over as an LMS download (Blackboard, Canvas with its times, Moodle with its
+    worksheet) and collect every submission it grades from it, the late student with their time?"""
+    course, outcomes, lines = graded
+    for lab, lms in demo.LMS_OF_LAB.items():
+        assert any(line.startswith(f"{lab}: collected") and f"from a {lms} download" in line for line in lines)
+        with open(course.root / "reports" / lab / "collect.csv", newline="") as f:
+            rows = {row["login"]: row for row in csv.DictReader(f)}
+        assert {login for login, row in rows.items() if row["status"] == "written"} == set(outcomes[lab])
+        assert rows[demo.late_student(lab)]["late"] == "yes" and rows[demo.ABSENT]["status"] == "nothing submitted"
