@@ -14,7 +14,7 @@ import torch
 
 from labkit import config
 from labkit.device import pick_device
-from labkit.fetch import FetchFailed, fetch
+from labkit.fetch import FetchFailed, archive_folder, fetch, fetch_archive
 
 GRADING_ENV = ("NBGRADER_EXECUTION", "LABKIT_GRADING")
 
@@ -67,6 +67,28 @@ class Lab:
             self.unfetched[path.name] = str(failed)
             print(f"{failed} (Run the set-up cell again to retry the download.)")
             return False
+        return True
+
+    def fetch_data(self, name: str) -> bool:
+        """Download and unpack the data sample `name` (a zip [files] lists) into the data root when the folder it
+        unpacks to is missing; True when that folder is there.
+
+        "fundus-sample.zip" unpacks to <data root>/fundus/, what fundus.data_folder(lab.data_root) reads: its top level
+        holds only fundus/ (fundus/images/<name>.jpeg, fundus/train.csv, fundus/test.csv); see fetch.fetch_archive.
+        Never while grading or with [data] download = false. A failure is printed as one line, not raised, and not
+        retried by this Lab: the lab then says which data it is missing, as it does without [files]."""
+        folder = self.data_root / archive_folder(name)  # ValueError for a name that is not <folder>[-<label>].zip
+        if folder.is_dir():
+            return True
+        if self.grading or not self.download or name not in self.files or name in self.unfetched:
+            return False
+        try:
+            fetch_archive(name, self.data_root, self.files)
+        except FetchFailed as failed:
+            self.unfetched[name] = str(failed)
+            print(f"{failed} (Run the set-up cell again to retry the download.)")
+            return False
+        print(f"Unpacked {name} into {folder}")
         return True
 
     def weights_path(self, arch: str) -> Path:

@@ -5,12 +5,14 @@ import functools
 import hashlib
 import http.server
 import json
+import shutil
 import threading
 
 import nbformat
 import pytest
 import torch
 from nbclient import NotebookClient
+from PIL import Image
 
 from autograder.checks import golden
 from autograder.core import layout
@@ -24,9 +26,9 @@ EXPECTED_OUTPUT = {
              "resnet50: fine-tuning from resnet50-cpu.ckpt", "Training from scratch instead",
              "Epoch [1/1]", "61.50 % (40 epochs)", "82.51 %", "no checkpoint"),
     "lab2": ("Setting #1: ResNet32", "Setting mine: ResNet44", "Table 6", "setting ",
-             "the first test image stands in"),
+             "Downloading example_photo.jpg from http://127.0.0.1:", "(your instructor's example"),
     "lab3": ("as written: milestones [32000, 48000]", "scaled: milestones", "epoch 1/1", "87.09"),
-    "lab4": ("resnet18 pretrained: 1 epoch(s)", "resnet50 scratch: 1 epoch(s)", "78.31", "balanced accuracy",
+    "lab4": ("Downloading fundus-sample.zip from http://127.0.0.1:", "resnet18 pretrained: 1 epoch(s)", "resnet50 scratch: 1 epoch(s)", "78.31", "balanced accuracy",
              "recall per level: no DR", "most frequent level"),
 }
 EXPECTED_FILES = {
@@ -76,9 +78,8 @@ def test_reference_notebook_runs_top_to_bottom(kit, lab, cifar_batches, tmp_path
     """Does the lab's source notebook run without error and train, on the fixtures, for one epoch?"""
     checkpoints, served = tmp_path / "checkpoints", tmp_path / "served"
     checkpoints.mkdir()
-    served.mkdir()  # lab 1's checkpoint, hosted by the instructor and fetched by hash (as on Colab)
-    torch.save(golden.load_reference("lab1").ResNet50_layer4().state_dict(), served / "resnet50-cpu.ckpt")
-    (served / "resnet50-cpu.json").write_text(json.dumps({"test_accuracy": 61.5, "epochs": 40}))  # as reproduce writes
+    served.mkdir()  # what the instructor hosts for the lab, fetched by hash (as on Colab)
+    host(lab, served)
     with web_server(served) as base_url:
         course_root = hosting_course(kit, tmp_path / "course", served, base_url)
         text, errors = run_lab(lab, course_root, checkpoints, cifar_batches, tmp_path, monkeypatch)
@@ -92,12 +93,26 @@ def test_reference_notebook_runs_top_to_bottom(kit, lab, cifar_batches, tmp_path
         assert (checkpoints / "resnet50-cpu.ckpt").read_bytes() == (served / "resnet50-cpu.ckpt").read_bytes()
 
 
+def host(lab, folder) -> None:
+    """Write the files the instructor hosts for `lab` into `folder`: lab 1's checkpoint and its record, lab 2's
+    example photo, lab 4's sample of fundus images (a zip of the fundus/ folder)."""
+    if lab == "lab1":
+        torch.save(golden.load_reference("lab1").ResNet50_layer4().state_dict(), folder / "resnet50-cpu.ckpt")
+        (folder / "resnet50-cpu.json").write_text(json.dumps({"test_accuracy": 61.5, "epochs": 40}))  # as reproduce writes
+    if lab == "lab2":
+        Image.new("RGB", (48, 40), (200, 30, 30)).save(folder / "example_photo.jpg")
+    if lab == "lab4":
+        sample = folder / "sample"
+        fixtures.write_fundus(sample, n_train=40, n_test=20, size=64)
+        shutil.make_archive(str(folder / "fundus-sample"), "zip", sample, "fundus")
+        shutil.rmtree(sample)
+
+
 def run_lab(lab, course_root, checkpoints, cifar_batches, tmp_path, monkeypatch) -> tuple[str, list]:
     """Run the lab's source notebook on the fixtures with a one-epoch budget, course.toml read from `course_root`."""
     data = cifar_batches
-    if lab == "lab4":  # a fundus-style data set and stand-in ImageNet weights, read like the real ones
+    if lab == "lab4":  # the fundus sample comes from the instructor's host; stand-in ImageNet weights
         data = tmp_path / "data"
-        fixtures.write_fundus(data, n_train=40, n_test=20, size=64)
         for arch in ("resnet18", "resnet50"):
             fixtures.write_standin_weights(checkpoints, arch)
     for name, value in {"LABKIT_DATA": data, "LABKIT_CHECKPOINTS": checkpoints, "LABKIT_EPOCHS": "1",

@@ -2,13 +2,15 @@
 
 import hashlib
 import http.server
+import io
 import socket
 import threading
+import zipfile
 
 import pytest
 import torch
 
-from labkit import config, fetch
+from labkit import config, fetch, fixtures, fundus
 from labkit.setup import Lab, setup_lab
 
 CHECKPOINT = b"a state dict standing in for resnet50-cpu.ckpt" * 100
@@ -223,3 +225,134 @@ def test_setup_lab_reads_files_from_the_packaged_course_toml(server, tmp_path, m
     lab = setup_lab("lab1", device="cpu")
     assert lab.checkpoint_root == content / "checkpoints"
     assert lab.checkpoint("resnet50").read_bytes() == CHECKPOINT
+
+
+# ---------------------------------------------------------------------------------------------
+# Data samples: a zip whose top level holds fundus/, unpacked into the data root
+
+SAMPLE = "fundus-sample.zip"
+
+
+def sample_zip(tmp_path, top: str = "fundus", extra: dict[str, bytes] | None = None) -> bytes:
+    """The zip an instructor hosts: fixtures.write_fundus's folder, its members under `top` ("" for its contents)."""
+    source = fixtures.write_fundus(tmp_path / "source", n_train=6, n_test=4, size=16)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:  # stored, not deflated: a flipped byte is a CRC error
+        for path in sorted(source.rglob("*")):
+            archive.write(path, "/".join(filter(None, (top, path.relative_to(source).as_posix()))))
+        for name, data in (extra or {}).items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def left_in(folder) -> list[str]:
+    """Every path under `folder` (none when it does not exist), relative to it."""
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*")) if folder.exists() else []
+
+
+def test_a_data_sample_is_unpacked_where_fundus_reads_it(server, tmp_path, capsys):
+    """Does fetch_data unpack a listed zip into <data root>/fundus/, read by fundus.read_split, and keep no zip?"""
+    data = sample_zip(tmp_path)
+    server.routes["/samples/fundus.zip"] = data
+    lab = make_lab(tmp_path, {SAMPLE: hosted(server.url("/samples/fundus.zip"), data)})
+    assert lab.fetch_data(SAMPLE) is True
+    folder = fundus.data_folder(lab.data_root)
+    assert folder == tmp_path / "data" / "fundus" and (folder / "images").is_dir() and (folder / "train.csv").is_file()
+    source = tmp_path / "source" / "fundus"
+    for split in ("train", "test"):
+        assert fundus.read_split(folder, split) == fundus.read_split(source, split) != []
+    assert left_in(folder) == left_in(source)
+    assert [p.name for p in lab.data_root.iterdir()] == ["fundus"], "neither the zip nor a scratch folder may stay"
+    assert f"Unpacked {SAMPLE} into {folder}" in capsys.readouterr().out
+    assert server.requests == ["/samples/fundus.zip"]
+
+
+def test_a_data_sample_already_there_is_not_downloaded_again(server, tmp_path):
+    """Does a second call, and a new Lab's call, find the unpacked folder without any request?"""
+    data = sample_zip(tmp_path)
+    server.routes["/fundus.zip"] = data
+    files = {SAMPLE: hosted(server.url("/fundus.zip"), data)}
+    assert make_lab(tmp_path, files).fetch_data(SAMPLE) is True
+    (tmp_path / "data" / "fundus" / "test.csv").write_text("image,level\n", encoding="utf-8")  # a change it must keep
+    lab = make_lab(tmp_path, files)
+    assert lab.fetch_data(SAMPLE) is True and lab.fetch_data(SAMPLE) is True
+    assert server.requests == ["/fundus.zip"]
+    assert (tmp_path / "data" / "fundus" / "test.csv").read_text(encoding="utf-8") == "image,level\n"
+
+
+def test_a_data_sample_with_a_wrong_hash_leaves_nothing(server, tmp_path, capsys):
+    """Does a zip whose SHA-256 is not course.toml's print one line, unpack nothing, and not retry?"""
+    server.routes["/fundus.zip"] = sample_zip(tmp_path)
+    lab = make_lab(tmp_path, {SAMPLE: hosted(server.url("/fundus.zip"), b"the zip the instructor meant")})
+    assert lab.fetch_data(SAMPLE) is False
+    printed = capsys.readouterr().out
+    assert "differs from the one course.toml expects" in printed and "Traceback" not in printed
+    assert len(printed.splitlines()) == 2 and printed.startswith("Downloading ")  # what it fetches, why it failed
+    assert left_in(tmp_path / "data") == []
+    assert lab.fetch_data(SAMPLE) is False and server.requests == ["/fundus.zip"] and capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize("member", ["../evil", "fundus/../../evil", "/evil"])
+def test_a_data_sample_escaping_the_data_root_is_refused(server, tmp_path, capsys, member):
+    """Is a zip with a member outside the data root (.., an absolute path) refused whole, writing nothing anywhere?"""
+    data = sample_zip(tmp_path, extra={member: b"written where it must not be"})
+    server.routes["/fundus.zip"] = data
+    lab = make_lab(tmp_path, {SAMPLE: hosted(server.url("/fundus.zip"), data)})
+    assert lab.fetch_data(SAMPLE) is False
+    printed = capsys.readouterr().out
+    assert f"was refused: its member {member!r} would be written outside {tmp_path / 'data'}" in printed
+    assert "nothing was unpacked" in printed and "Tell your instructor" in printed
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "source"], "nothing beside the data root"
+    assert left_in(tmp_path / "data") == [], "not the good members, not the zip"
+
+
+def test_a_data_sample_of_the_folders_contents_is_refused(server, tmp_path, capsys):
+    """Is a zip of fundus/'s contents (train.csv at its top level) refused, saying how to zip the folder?"""
+    data = sample_zip(tmp_path, top="")
+    server.routes["/fundus.zip"] = data
+    lab = make_lab(tmp_path, {SAMPLE: hosted(server.url("/fundus.zip"), data)})
+    assert lab.fetch_data(SAMPLE) is False
+    printed = capsys.readouterr().out
+    assert "is not in the folder fundus/" in printed and f"`zip -r {SAMPLE} fundus`" in printed
+    assert left_in(tmp_path / "data") == []
+
+
+def test_a_damaged_data_sample_with_the_right_hash_says_so(server, tmp_path, capsys):
+    """Does a hosted zip damaged before its sha256 was taken fail as damaged (not as a hash), unpacking nothing?"""
+    data = bytearray(sample_zip(tmp_path))
+    data[data.index(b"image,level") + 2] ^= 0xFF  # a byte of train.csv's stored data: a CRC error while unpacking
+    server.routes["/fundus.zip"] = bytes(data)
+    lab = make_lab(tmp_path, {SAMPLE: hosted(server.url("/fundus.zip"), bytes(data))})
+    assert lab.fetch_data(SAMPLE) is False
+    printed = capsys.readouterr().out
+    assert f"{SAMPLE} (from {server.url('/fundus.zip')}) is not a readable zip archive" in printed
+    assert "SHA-256 matches course.toml's, so the hosted file itself is damaged" in printed
+    assert left_in(tmp_path / "data") == []
+
+
+@pytest.mark.parametrize("grading, download", [(True, True), (False, False)])
+def test_a_data_sample_is_not_fetched_while_grading_or_offline(server, tmp_path, grading, download):
+    """While grading, or with [data] download = false, is nothing requested or written?"""
+    data = sample_zip(tmp_path)
+    server.routes["/fundus.zip"] = data
+    lab = make_lab(tmp_path, {SAMPLE: hosted(server.url("/fundus.zip"), data)}, grading, download)
+    assert lab.fetch_data(SAMPLE) is False
+    assert server.requests == [] and not (tmp_path / "data").exists()
+
+
+def test_a_fundus_folder_put_there_by_hand_is_used(closed_port, tmp_path):
+    """Is a fundus/ folder already in the data root used as it is, without trying the URL (and unlisted: False)?"""
+    lab = make_lab(tmp_path, {SAMPLE: hosted(f"http://127.0.0.1:{closed_port}/fundus.zip")})
+    assert lab.fetch_data(SAMPLE) is False and lab.unfetched != {}
+    fixtures.write_fundus(tmp_path / "data", n_train=4, n_test=4, size=8)
+    assert make_lab(tmp_path, {}).fetch_data(SAMPLE) is True
+    assert make_lab(tmp_path, {SAMPLE: hosted(f"http://127.0.0.1:{closed_port}/fundus.zip")}).fetch_data(SAMPLE)
+    assert make_lab(tmp_path, {}).fetch_data("cifar-sample.zip") is False
+
+
+def test_a_data_sample_name_must_be_a_folders_zip():
+    """Is a name that is not <folder>[-<label>].zip a clear ValueError, and the folder read from the name?"""
+    assert fetch.archive_folder(SAMPLE) == "fundus" and fetch.archive_folder("fundus.zip") == "fundus"
+    for name in ("fundus", "fundus.tar.gz", "-sample.zip"):
+        with pytest.raises(ValueError, match=r"must be <folder>.zip or <folder>-<label>.zip"):
+            fetch.archive_folder(name)
