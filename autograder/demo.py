@@ -53,8 +53,9 @@ def with_roster(text: str) -> str:
     return re.sub(r'(?m)^file = ""', f'file = "{ROSTER}"', text, count=1)
 
 
-def write_roster(course: config.Course) -> None:
-    """The class list: every student the demo simulates in any lab, and ABSENT, with made-up LMS ids and emails."""
+def write_roster(course: config.Course) -> config.Course:
+    """The class list: every student the demo simulates in any lab, and ABSENT, with made-up LMS ids and emails,
+    named in course.toml; returns the course read again."""
     logins = sorted({student for lab_id in course.labs for student in simulated_class(course, lab_id)} | {ABSENT})
     with open(course.root / ROSTER, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
@@ -62,6 +63,9 @@ def write_roster(course: config.Course) -> None:
         for number, login in enumerate(logins, start=1):
             writer.writerow([login, f"{login.replace('_', ' ').title()} Student", f"{login}@example.edu",
                              1000 + number, f"S{20250000 + number}", "AB"[number % 2]])
+    path = course.root / config.CONFIG_NAME
+    path.write_text(with_roster(path.read_text(encoding="utf-8")), encoding="utf-8")
+    return config.load(course.root)
 
 
 def make_course(source: config.Course, target: Path) -> config.Course:
@@ -70,7 +74,7 @@ def make_course(source: config.Course, target: Path) -> config.Course:
         shutil.rmtree(target)
     target.mkdir(parents=True)
     text = (source.root / config.CONFIG_NAME).read_text(encoding="utf-8")
-    (target / config.CONFIG_NAME).write_text(with_roster(with_due_dates(text, source.labs.values())), encoding="utf-8")
+    (target / config.CONFIG_NAME).write_text(with_due_dates(text, source.labs.values()), encoding="utf-8")
     shutil.copytree(source.root / layout.SOURCE_DIR, target / layout.SOURCE_DIR)
     nbconfig.ensure_config_file(target)
     return config.load(target)
@@ -205,7 +209,7 @@ def run(source: config.Course, target: Path, echo=print) -> dict[str, list[Outco
     course = make_course(source, target)
     echo(f"demo course in {course.root}")
     build.build(course, goldens_dir=None)
-    write_roster(course)
+    course = write_roster(course)
     outcomes, pages = {}, []
     for lab_id in course.labs:
         submissions = simulated_class(course, lab_id)

@@ -171,6 +171,6 @@ def write(course: config.Course, lab_id: str | None = None, echo=print,
                           f"run `course autograde <lab>` first")
     pages = [write_lab(course, lab, echo, threshold) for lab in labs]
     csvs.write_course_csv(course, echo=echo)
-    lms.write(course, echo)
     students.write(course, echo)
+    lms.write(course, echo)  # last: a broken class list stops here, with every other file written
     return pages
