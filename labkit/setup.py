@@ -52,6 +52,17 @@ class Lab:
             self.fetch_if_listed(path.with_suffix(".json"))
         return path
 
+    def checkpoint_record(self, name: str) -> dict | None:
+        """What `course reproduce` recorded of the checkpoint `name` (its JSON, downloaded alone when [files] lists it
+        and it is missing); None when course.toml names no such checkpoint or there is no record."""
+        from labkit import train
+
+        if name not in self.checkpoints:
+            return None
+        path = self.checkpoint_root / self.checkpoints[name]
+        self.fetch_if_listed(path.with_suffix(".json"))
+        return train.checkpoint_record(path)
+
     def fetch_if_listed(self, path: Path) -> bool:
         """Download `path` when it is missing and course.toml's [files] lists its name; True when it is on disk.
 

@@ -3,6 +3,7 @@
 import hashlib
 import http.server
 import io
+import json
 import socket
 import threading
 import zipfile
@@ -176,6 +177,17 @@ def test_lab_checkpoint_fetches_a_listed_checkpoint_and_its_record(server, tmp_p
     assert path == tmp_path / "checkpoints" / "resnet50-cpu.ckpt" and path.read_bytes() == CHECKPOINT
     assert path.with_suffix(".json").read_bytes() == RECORD
     assert lab.checkpoint("resnet50") == path and server.requests == ["/resnet50.bin", "/resnet50.json"]
+
+
+def test_the_checkpoint_record_alone_is_fetched_for_the_table(server, tmp_path):
+    """Does Lab.checkpoint_record download the JSON record without the checkpoint (lab 1's table, when the notebook
+    trains from scratch), and give None for a checkpoint course.toml does not name?"""
+    server.routes.update({"/resnet50.bin": CHECKPOINT, "/resnet50.json": RECORD})
+    files = {"resnet50-cpu.ckpt": hosted(server.url("/resnet50.bin")),
+             "resnet50-cpu.json": hosted(server.url("/resnet50.json"), RECORD)}
+    lab = make_lab(tmp_path, files)
+    assert lab.checkpoint_record("resnet50") == json.loads(RECORD) and lab.checkpoint_record("vgg16") is None
+    assert server.requests == ["/resnet50.json"] and not (tmp_path / "checkpoints" / "resnet50-cpu.ckpt").exists()
 
 
 @pytest.mark.parametrize("grading, download", [(True, True), (False, False)])
