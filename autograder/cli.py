@@ -36,7 +36,11 @@ def parser() -> argparse.ArgumentParser:
     a = sub.add_parser("autograde", help="grade submitted/<student>/<lab>/ with nbgrader, one line each")
     a.add_argument("lab")
     a.add_argument("--student", action="append", help="grade only this student (repeatable)")
-    a.add_argument("--workers", type=int, default=1, help="grade this many submissions at once (default 1)")
+    a.add_argument("--workers", type=int, default=1, help="grade this many submissions at once on this machine "
+                   "(default 1)")
+    a.add_argument("--executor", choices=("local", "slurm"), default="local", help="local: workers on this machine "
+                   "(default); slurm: one Slurm job array, a task per submission, as [cluster] in course.toml asks "
+                   "(needs a PostgreSQL gradebook)")
     a.add_argument("--retry-failed", action="store_true", help="grade again only those marked 'needs regrading'")
     a.add_argument("--force", action="store_true", help="grade again submissions already graded and unchanged")
     f = sub.add_parser("feedback", help="write feedback/<student>/<lab>/*.html")
@@ -94,7 +98,8 @@ def collect(course: config.Course, args: argparse.Namespace) -> None:
 def autograde(course: config.Course, args: argparse.Namespace) -> None:
     from autograder.grading.autograde import autograde as grade_lab
 
-    grade_lab(course, args.lab, args.student, workers=args.workers, retry_failed=args.retry_failed, force=args.force)
+    grade_lab(course, args.lab, args.student, workers=args.workers, retry_failed=args.retry_failed, force=args.force,
+              executor=args.executor)
 
 
 def feedback(course: config.Course, args: argparse.Namespace) -> None:

@@ -144,6 +144,38 @@ class Grading:
     db_url: str = field(default="", metadata={"check": _db_url})  # "" is sqlite:///<course>/gradebook.db
 
 
+def _count(value, where: str) -> int:
+    """A whole number from 0 (none, or no limit) up."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"{where} must be a whole number from 0 up, got {value!r}")
+    return value
+
+
+def _folders(value, where: str) -> tuple[str, ...]:
+    """Absolute folder paths."""
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.startswith("/") for v in value):
+        raise ConfigError(f"{where} must be a list of absolute folders every node mounts at the same place "
+                          f"(e.g. [\"/home\", \"/scratch\"]), got {value!r}")
+    return tuple(value)
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """[cluster]: how `course autograde --executor slurm` asks Slurm for one task per submission."""
+
+    partition: str = ""           # "" is the cluster's default partition
+    account: str = ""             # "" is the user's default account
+    minutes: int = 20             # time limit of one task (one submission), above the lab's notebook_timeout
+    memory: int = 8192            # MiB per task, above [grading] memory (the kernel's)
+    cpus: int = 2                 # CPUs per task: the grading kernel and the clean re-run of the hidden tests
+    gpus: int = field(default=0, metadata={"check": _count})         # GPUs per task (smoke runs use one)
+    parallelism: int = field(default=0, metadata={"check": _count})  # tasks of the array at once; 0: no limit
+    sbatch: dict[str, str] = field(default_factory=dict)  # other sbatch options, e.g. { qos = "short" }
+    # folders the nodes see at the same paths (the course folder and the kit's Python must be under one);
+    # empty: anything but a node's own /tmp, /var/tmp, /dev/shm and /run
+    shared: tuple[str, ...] = field(default=(), metadata={"check": _folders})
+
+
 def _due(value, where: str) -> str:
     """An ISO-8601 date-time (a TOML date-time or a string), kept as its ISO string."""
     if isinstance(value, datetime):
@@ -221,6 +253,7 @@ class Course:
     data: Data
     grading: Grading
     roster: Roster
+    cluster: Cluster
     labs: dict[str, LabConfig]
     files: dict[str, HostedFile] = field(default_factory=dict)  # [files]: hosted files by name
 
@@ -329,7 +362,7 @@ def parse(text: str, root: Path, source: str = CONFIG_NAME) -> Course:
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{source} is not valid TOML: {error}") from None
     sections = {"course": CourseInfo, "colab": Colab, "data": Data, "grading": Grading, "roster": Roster,
-                "labs": None, "files": None}
+                "cluster": Cluster, "labs": None, "files": None}
     for key in raw:
         if key not in sections:
             raise ConfigError(f"{source}: unknown table [{key}]{_suggest(key, sections)}; "

@@ -1,4 +1,5 @@
-"""Shared fixtures: the kit's course, the graded demo course, tiny CIFAR-10 copies, a headless chromium."""
+"""Shared fixtures: the kit's course, the graded demo course, tiny CIFAR-10 copies, a headless chromium, a
+PostgreSQL server, a Slurm cluster."""
 
 import os
 import shutil
@@ -6,12 +7,15 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from unittest import mock
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+import slurm_cluster  # noqa: E402
 from labkit import config, fixtures  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -103,6 +107,34 @@ def postgres():
     subprocess.run([*as_postgres, str(bin_dir / "pg_ctl"), "-D", str(folder / "data"), "-m", "immediate", "stop"],
                    capture_output=True)
     shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_database(postgres):
+    """make(name) -> the URL of a new, empty database `name` on the session's PostgreSQL server."""
+    import psycopg
+
+    where = dict(parse_qsl(urlsplit(postgres).query))
+
+    def make(name: str) -> str:
+        with psycopg.connect(dbname="postgres", user="postgres", autocommit=True, **where) as db:
+            db.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            db.execute(f'CREATE DATABASE "{name}"')
+        return postgres.replace("/gradebook?", f"/{name}?", 1)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def slurm():
+    """A real one-node Slurm cluster started for the session (Debian's slurmctld, slurmd, munge and slurmdbd on a
+    MariaDB, installed with apt-get when missing), all in a temporary folder, SLURM_CONF exported while it runs."""
+    try:
+        slurm_cluster.install()
+    except slurm_cluster.Unavailable as why:
+        pytest.skip(f"no Slurm cluster here: {why}")
+    with slurm_cluster.running() as cluster, mock.patch.dict(os.environ, cluster.env):
+        yield cluster
 
 
 def pytest_collection_modifyitems(items):

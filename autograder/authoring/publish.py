@@ -18,7 +18,7 @@ FORBIDDEN_TEXT = (*notebooks.SOLUTION_MARKERS, *notebooks.HIDDEN_MARKERS, "autog
 FORBIDDEN_SUFFIXES = {".pt", ".ckpt", ".db"}
 MIN_ANSWER_LENGTH = 24  # shorter reference lines (`model.eval()`) also stand in ordinary code
 IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", config.CONFIG_NAME)
-PRIVATE_TABLES = {"grading", "roster"}  # course.toml's tables students never see
+PRIVATE_TABLES = {"grading", "roster", "cluster"}  # course.toml's tables students never see
 TABLE_HEADER = re.compile(r"^\s*\[\[?\s*([^\].]+)")  # the top-level name of a [table] or [[array]] header
 
 
@@ -54,7 +54,7 @@ def leaks(course: config.Course, tree: Path) -> list[str]:
 
 def student_config(text: str) -> str:
     """course.toml as students may see it: the tables the notebooks read ([course], [colab], [data], [files], [labs]),
-    comments kept; [grading] (its db_url may hold a password) and [roster] (the class list) left out."""
+    comments kept; [grading] (its db_url may hold a password), [roster] (the class list) and [cluster] left out."""
     kept, keep = [], True
     for line in text.splitlines(keepends=True):
         header = TABLE_HEADER.match(line)

@@ -51,6 +51,11 @@ def test_the_kits_course_toml_loads(kit):
     (GOOD + HOSTED.replace("resnet50-cpu.ckpt", "../resnet50-cpu.ckpt", 1), "must be a file name without folders"),
     (GOOD + HOSTED.replace("resnet50-cpu.ckpt", "", 1), 'files."": the key must be a file name without folders'),
     (GOOD + '[files]\nweights = "https://example.org/w.pth"\n', "files.weights must be a table with url and sha256"),
+    (GOOD + "\n[cluster]\npartiton = \"gpu\"\n", "unknown key cluster.partiton (did you mean 'partition'?)"),
+    (GOOD + "\n[cluster]\ngpus = -1\n", "cluster.gpus must be a whole number from 0 up"),
+    (GOOD + "\n[cluster]\nminutes = 0\n", "cluster.minutes must be positive"),
+    (GOOD + '\n[cluster]\nshared = ["scratch"]\n', "cluster.shared must be a list of absolute folders"),
+    (GOOD + '\n[cluster]\nsbatch = { qos = 3 }\n', "cluster.sbatch must be a table of strings"),
 ])
 def test_a_wrong_key_or_value_is_named(tmp_path, text, message):
     """Does each typo in course.toml fail with the key's name and the file's path?"""
