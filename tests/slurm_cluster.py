@@ -17,6 +17,7 @@ PACKAGES = ("slurmctld", "slurmd", "slurm-client", "slurmdbd", "munge", "mariadb
 PROGRAMS = ("slurmctld", "slurmd", "slurmdbd", "sbatch", "sacct", "munged", "mungekey", "mariadbd",
             "mariadb-install-db")
 PARTITION = "debug"
+EXTRA_CPUS = 1  # a CPU more than the machine has: a task that sleeps (the time-limit test) holds no real one
 CGROUPS = Path("/sys/fs/cgroup")
 CGROUP_CONF = "CgroupPlugin=autodetect\nConstrainRAMSpace=yes\nConstrainSwapSpace=yes\nAllowedSwapSpace=0\n"
 ENFORCED = "task/cgroup with ConstrainRAMSpace=yes: a job over its --mem is killed (OUT_OF_MEMORY)"
@@ -234,6 +235,7 @@ def slurm_conf(settings: Settings, cgroup: bool) -> str:
         f"AccountingStoragePass={settings.munge_socket}",  # the munge socket for slurmdbd (AuthInfo is not used)
         "SelectType=select/cons_tres", "SelectTypeParameters=CR_CPU_Memory",
         f"DefMemPerCPU={settings.memory_mb // settings.cpus}",
+        "SlurmdParameters=config_overrides",  # the node offers the CPUs configured, EXTRA_CPUS included
         "KillWait=2", "OverTimeLimit=0", "InactiveLimit=0", "ReturnToService=2", "MpiDefault=none",
         "MailProg=/bin/true",
         f"NodeName={host} NodeAddr=127.0.0.1 CPUs={settings.cpus} RealMemory={settings.memory_mb} State=UNKNOWN",
@@ -304,6 +306,7 @@ def remove_cgroups(host: str) -> None:
 def running():
     """Start the cluster in a new temporary folder; stop it and remove the folder on exit."""
     cpus, memory_mb = node_hardware()
+    cpus += EXTRA_CPUS
     folder = Path(tempfile.mkdtemp(prefix="course-slurm-"))  # pytest's folders are closed to munge and mysql
     daemons = Daemons(folder)
     try:

@@ -25,14 +25,15 @@ SLEEPER = "sleeps_past_the_limit"
 
 
 def slurm_course(kit, root, database: str, partition: str, cluster: str) -> config.Course:
-    """The demo's course with lab 4 built, grading into `database`, one CPU per task ([cluster] as given)."""
+    """The demo's course with lab 4 built, grading into `database`, one CPU and 6 GiB per task (the node runs three
+    at once), [cluster] as given."""
     course = demo.make_course(kit, root)
     path = course.root / "course.toml"
     text = path.read_text().replace("[grading]\n", f'[grading]\ndb_url = "{database}"\n', 1)
     # one node: every folder is the same on it; one CPU per task, so that the node runs two at once
     start = text.index("[cluster]")
     end = text.index("\n[", start)
-    path.write_text(text[:start] + f'[cluster]\npartition = "{partition}"\ncpus = 1\nshared = ["/"]\n{cluster}'
+    path.write_text(text[:start] + f'[cluster]\npartition = "{partition}"\ncpus = 1\nmemory = 6144\nshared = ["/"]\n{cluster}'
                     + text[end:])
     course = config.load(course.root)
     build.build(course, [LAB], goldens_dir=None)
@@ -50,7 +51,21 @@ def stored_submissions(course: config.Course) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def class_on_slurm(kit, postgres_database, slurm, tmp_path_factory):
+def sleeper(kit, postgres_database, slurm, tmp_path_factory):
+    """A course whose tasks have 1 minute ([cluster] minutes = 1), and its one submission, which sleeps in a cell,
+    submitted as an array of one task first, so that Slurm's time limit runs out while the class is graded."""
+    course = slurm_course(kit, tmp_path_factory.mktemp("slurm-timeout") / "course",
+                          postgres_database("slurm_timeout"), slurm.partition, "minutes = 1\n")
+    release = notebooks.read(layout.release_notebook(course, LAB))
+    reference = mistakes.reference_solutions(notebooks.read(layout.source_notebook(course, LAB)))
+    sleeps = {**reference, "dataset_answer": "import time; time.sleep(600)\n" + reference["dataset_answer"]}
+    demo.write_submissions(course, LAB, {SLEEPER: ("", mistakes.fill(release, sleeps))})
+    slurm_executor.submit(course, LAB, [SLEEPER])
+    return course
+
+
+@pytest.fixture(scope="module")
+def class_on_slurm(kit, postgres_database, slurm, sleeper, tmp_path_factory):
     """The demo's lab 4 class submitted as one array, half of it cancelled with scancel before it ran, then
     `course autograde --executor slurm` run (it attaches), and run once more: (course, outcomes, lines, array,
     cancelled students, second run's lines)."""
@@ -113,20 +128,16 @@ def test_a_second_run_grades_nothing(class_on_slurm):
     assert any("already graded and unchanged" in line for line in again)
 
 
-def test_a_task_past_its_time_limit_needs_regrading(kit, postgres_database, slurm, tmp_path_factory):
-    """Does a submission still running at [cluster] minutes become "needs regrading" with Slurm's reason, after
-    a warning that the limit is below the notebook's, while the rest of the class is graded?"""
-    course = slurm_course(kit, tmp_path_factory.mktemp("slurm-timeout") / "course",
-                          postgres_database("slurm_timeout"), slurm.partition, "minutes = 1\n")
-    release = notebooks.read(layout.release_notebook(course, LAB))
-    reference = mistakes.reference_solutions(notebooks.read(layout.source_notebook(course, LAB)))
-    sleeper = {**reference, "dataset_answer": "import time; time.sleep(600)\n" + reference["dataset_answer"]}
-    demo.write_submissions(course, LAB, {SLEEPER: ("", mistakes.fill(release, sleeper))})
+def test_a_task_past_its_time_limit_needs_regrading(sleeper, class_on_slurm):
+    """Does a submission still running at [cluster] minutes become "needs regrading" with Slurm's reason (the command,
+    after a warning that the limit is below the notebook's, attaching to the array submitted before it), and does a
+    plain rerun leave it to --retry-failed?"""
     lines = []
-    [outcome] = autograde.autograde(course, LAB, executor="slurm", echo=lines.append)
+    [outcome] = autograde.autograde(sleeper, LAB, executor="slurm", echo=lines.append)
     assert any("WARNING: [cluster] minutes = 1 is not above lab4's notebook_timeout" in line for line in lines)
+    assert any("attaching to Slurm job array" in line for line in lines)
     assert outcome.needs_regrading and not outcome.graded
     assert "(TIMEOUT: it ran past the task's time limit ([cluster] minutes = 1))" in outcome.problems[0]
     again = []
-    autograde.autograde(course, LAB, executor="slurm", echo=again.append)
+    autograde.autograde(sleeper, LAB, executor="slurm", echo=again.append)
     assert any("1 need regrading: --retry-failed" in line for line in again)
