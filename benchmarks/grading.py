@@ -1,6 +1,9 @@
-"""Grade a lab's demo class sequentially and with N workers, idle and beside a CPU-bound job.
+"""Grade a lab's demo class sequentially and with N workers, idle and beside a CPU-bound job; or, with
+--executor slurm, with N local workers and as a Slurm job array of N tasks at once on the single-node cluster
+the tests start, into the PostgreSQL server the tests start.
 
     python benchmarks/grading.py [--lab lab1] [--workers 2] [--copies 1] [--students a,b] [--dir /tmp/grading-bench]
+                                 [--executor local|slurm]
 
 Prints seconds per submission for each run, the ratios, and whether every run gave the same scores.
 """
@@ -8,6 +11,7 @@ Prints seconds per submission for each run, the ratios, and whether every run ga
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import subprocess
@@ -17,6 +21,7 @@ from pathlib import Path
 
 KIT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(KIT))
+sys.path.insert(0, str(KIT / "tests"))  # the PostgreSQL server and Slurm cluster the tests start
 
 from autograder import demo  # noqa: E402
 from autograder.authoring import build  # noqa: E402
@@ -34,10 +39,36 @@ while True:
 """
 
 
-def prepare(target: Path, lab: str, copies: int, only: list[str] | None = None) -> tuple[config.Course, list[str]]:
-    """A demo course at `target` with `copies` of the lab's simulated class (or of its students `only`);
-    returns it and the students."""
+def on_cluster(course: config.Course, database: str, partition: str, tasks: int) -> config.Course:
+    """The course grading into `database` and, on Slurm, as `tasks` tasks of one CPU at once on `partition`."""
+    path = course.root / config.CONFIG_NAME
+    text = path.read_text().replace("[grading]\n", f'[grading]\ndb_url = "{database}"\n', 1)
+    start = text.index("[cluster]")
+    cluster = (f'[cluster]\npartition = "{partition}"\ncpus = 1\nmemory = 6144\nparallelism = {tasks}\n'
+               f'shared = ["/"]  # one node\n')
+    path.write_text(text[:start] + cluster + text[text.index("\n[", start):])
+    return config.load(course.root)
+
+
+@contextlib.contextmanager
+def slurm_services():
+    """(a PostgreSQL database URL, the Slurm partition): the tests' own server and one-node cluster, running."""
+    import postgres_server
+    import slurm_cluster
+
+    slurm_cluster.install()
+    with postgres_server.running(postgres_server.install()) as database, slurm_cluster.running() as cluster:
+        os.environ.update(cluster.env)
+        yield database, cluster.partition
+
+
+def prepare(target: Path, lab: str, copies: int, only: list[str] | None = None,
+            cluster: tuple[str, str, int] | None = None) -> tuple[config.Course, list[str]]:
+    """A demo course at `target` with `copies` of the lab's simulated class (or of its students `only`), on
+    `cluster` (database, partition, tasks) when given; returns it and the students."""
     course = demo.make_course(config.load(KIT), target)
+    if cluster:
+        course = on_cluster(course, *cluster)
     build.build(course, [lab], goldens_dir=None)
     submissions = demo.simulated_class(course, lab)
     submissions.pop("corrupt_file")  # not graded: it would only time the JSON check
@@ -52,12 +83,14 @@ def prepare(target: Path, lab: str, copies: int, only: list[str] | None = None) 
     return course, sorted(names)
 
 
-def timed(course: config.Course, lab: str, students: list[str], workers: int, busy: bool) -> tuple[float, dict]:
-    """Seconds to grade `students` with `workers`, optionally beside one CPU-bound process; and the scores."""
+def timed(course: config.Course, lab: str, students: list[str], workers: int, busy: bool,
+          executor: str = "local") -> tuple[float, dict]:
+    """Seconds to grade `students` with `workers` (or as Slurm tasks), optionally beside one CPU-bound process;
+    and the scores."""
     job = subprocess.Popen([sys.executable, "-c", BURN]) if busy else None
     try:
         started = time.monotonic()
-        outcomes = autograde(course, lab, students, echo=lambda line: None, workers=workers)
+        outcomes = autograde(course, lab, students, echo=lambda line: None, workers=workers, executor=executor)
         seconds = time.monotonic() - started
     finally:
         if job:
@@ -66,32 +99,55 @@ def timed(course: config.Course, lab: str, students: list[str], workers: int, bu
     return seconds, {o.student: (o.score, o.needs_regrading) for o in outcomes}
 
 
-def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--lab", default="lab1")
-    p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--copies", type=int, default=1, help="copies of the demo class to grade")
-    p.add_argument("--students", type=lambda text: text.split(","), help="only these demo students (a,b,...)")
-    p.add_argument("--dir", type=Path, default=Path("/tmp/grading-bench"))
-    args = p.parse_args(argv)
-    course, students = prepare(args.dir, args.lab, args.copies, args.students)
-    print(f"{args.lab}: {len(students)} submissions; {os.cpu_count()} cores; load average "
-          f"{os.getloadavg()[0]:.2f} before")
-    print(f"{'run':<28} {'s/submission':>12} {'total s':>8}")
-    runs, scores = {}, {}
-    for workers in sorted({1, args.workers}):
-        for busy in (False, True):
-            name = f"{workers} worker(s), {'busy' if busy else 'idle'}"
-            seconds, scores[name] = timed(course, args.lab, students, workers, busy)
-            runs[name] = seconds / len(students)
-            print(f"{name:<28} {runs[name]:12.1f} {seconds:8.1f}", flush=True)
-    base = runs["1 worker(s), idle"]
-    print("ratios to 1 worker idle: " + ", ".join(f"{name} {base / value:.2f}x" for name, value in runs.items()))
-    same = all(value == scores["1 worker(s), idle"] for value in scores.values())
+def report(runs: dict[str, float], scores: dict[str, dict], base: str) -> None:
+    """Print the ratios to the run `base` and whether every run gave the same scores."""
+    print(f"ratios to {base}: " + ", ".join(f"{name} {runs[base] / value:.2f}x" for name, value in runs.items()))
+    same = all(value == scores[base] for value in scores.values())
     print(f"same scores in every run: {'yes' if same else 'NO'}")
     if not same:
         for name, value in scores.items():
             print(f"  {name}: {value}")
+
+
+def run(course: config.Course, lab: str, students: list[str], name: str, runs: dict, scores: dict,
+        **how) -> None:
+    """Time one way of grading the class, print its line and keep its figures."""
+    seconds, scores[name] = timed(course, lab, students, **how)
+    runs[name] = seconds / len(students)
+    print(f"{name:<28} {runs[name]:12.1f} {seconds:8.1f}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--lab", default="lab1")
+    p.add_argument("--workers", type=int, default=2, help="workers, or Slurm tasks at once")
+    p.add_argument("--copies", type=int, default=1, help="copies of the demo class to grade")
+    p.add_argument("--students", type=lambda text: text.split(","), help="only these demo students (a,b,...)")
+    p.add_argument("--dir", type=Path, default=Path("/tmp/grading-bench"))
+    p.add_argument("--executor", choices=("local", "slurm"), default="local",
+                   help="slurm: local workers beside Slurm tasks, on the tests' cluster and PostgreSQL server")
+    args = p.parse_args(argv)
+    with slurm_services() if args.executor == "slurm" else contextlib.nullcontext() as services:
+        cluster = (*services, args.workers) if services else None
+        course, students = prepare(args.dir, args.lab, args.copies, args.students, cluster)
+        print(f"{args.lab}: {len(students)} submissions; {os.cpu_count()} cores; load average "
+              f"{os.getloadavg()[0]:.2f} before")
+        print(f"{'run':<28} {'s/submission':>12} {'total s':>8}")
+        runs, scores = {}, {}
+        if services:
+            for executor in ("local", "slurm"):
+                name = f"{args.workers} {'worker(s)' if executor == 'local' else 'Slurm task(s)'}, idle"
+                run(course, args.lab, students, name, runs, scores, workers=args.workers, busy=False,
+                    executor=executor)
+            local, slurm = runs.values()
+            print(f"Slurm's overhead per task: {(slurm - local) * args.workers:.1f} s")
+            report(runs, scores, next(iter(runs)))
+        else:
+            for workers in sorted({1, args.workers}):
+                for busy in (False, True):
+                    run(course, args.lab, students, f"{workers} worker(s), {'busy' if busy else 'idle'}", runs,
+                        scores, workers=workers, busy=busy)
+            report(runs, scores, "1 worker(s), idle")
     shutil.rmtree(args.dir, ignore_errors=True)
 
 

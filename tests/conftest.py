@@ -5,16 +5,15 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from unittest import mock
-from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+import postgres_server  # noqa: E402
 import slurm_cluster  # noqa: E402
 from labkit import config, fixtures  # noqa: E402
 
@@ -72,57 +71,22 @@ def one_torch_thread():
     torch.set_num_threads(threads)
 
 
-def postgres_bin() -> Path | None:
-    """The folder of PostgreSQL's server programs (Debian's layout), or None."""
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
-    return found[-1].parent if found else None
-
-
 @pytest.fixture(scope="session")
 def postgres():
     """A database URL on a real PostgreSQL server started for the session (Debian's package, installed
     with apt-get when missing), listening on a Unix socket only."""
-    if postgres_bin() is None:
-        if not shutil.which("apt-get") or os.geteuid() != 0:
-            pytest.skip("PostgreSQL is not installed and cannot be installed here (needs root and apt-get)")
-        subprocess.run("apt-get update && apt-get install -y --no-install-recommends postgresql", shell=True,
-                       capture_output=True, timeout=900, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
-    bin_dir = postgres_bin()
-    if bin_dir is None:
-        pytest.fail("`apt-get install postgresql` did not install initdb under /usr/lib/postgresql")
-    folder = Path(tempfile.mkdtemp(prefix="course-postgres-"))  # pytest's folders are closed to other users
-    as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    if as_postgres:
-        shutil.chown(folder, "postgres")
-    port = "54329"
-    subprocess.run([*as_postgres, str(bin_dir / "initdb"), "-D", str(folder / "data"), "--auth=trust", "-U", "postgres"],
-                   check=True, capture_output=True)
-    subprocess.run([*as_postgres, str(bin_dir / "pg_ctl"), "-D", str(folder / "data"), "-w", "-l", str(folder / "log"),
-                    "-o", f"-k {folder} -p {port} -c listen_addresses=''", "start"], check=True, capture_output=True)
-    import psycopg
-
-    with psycopg.connect(dbname="postgres", user="postgres", host=str(folder), port=port, autocommit=True) as db:
-        db.execute("CREATE DATABASE gradebook")
-    yield f"postgresql://postgres@/gradebook?host={folder}&port={port}"
-    subprocess.run([*as_postgres, str(bin_dir / "pg_ctl"), "-D", str(folder / "data"), "-m", "immediate", "stop"],
-                   capture_output=True)
-    shutil.rmtree(folder, ignore_errors=True)
+    try:
+        programs = postgres_server.install()
+    except postgres_server.Unavailable as why:
+        pytest.skip(str(why))
+    with postgres_server.running(programs) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
 def postgres_database(postgres):
     """make(name) -> the URL of a new, empty database `name` on the session's PostgreSQL server."""
-    import psycopg
-
-    where = dict(parse_qsl(urlsplit(postgres).query))
-
-    def make(name: str) -> str:
-        with psycopg.connect(dbname="postgres", user="postgres", autocommit=True, **where) as db:
-            db.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            db.execute(f'CREATE DATABASE "{name}"')
-        return postgres.replace("/gradebook?", f"/{name}?", 1)
-
-    return make
+    return lambda name: postgres_server.create_database(postgres, name)
 
 
 @pytest.fixture(scope="session")

@@ -160,8 +160,15 @@ def in_flight(course: config.Course, lab_id: str) -> Array | None:
 
 def submit(course: config.Course, lab_id: str, names: list[str]) -> Array:
     """Submit one task per student as one job array, and name it in grading/<lab>-slurm.json."""
+    from submitit.core.utils import FailedJobError, FailedSubmissionError
+
     slurm = executor(course, lab_id, len(names))
-    jobs = slurm.map_array(grade_task, [str(course.root)] * len(names), [lab_id] * len(names), names)
+    try:
+        jobs = slurm.map_array(grade_task, [str(course.root)] * len(names), [lab_id] * len(names), names)
+    except (FailedJobError, FailedSubmissionError) as error:  # sbatch's own message
+        said = "; ".join(line.strip() for line in str(error).strip().splitlines()[-3:])
+        raise BuildError(f"{lab_id}: sbatch refused the job array: {said[-1000:]} (check [cluster] partition, account "
+                         f"and sbatch in course.toml)") from None
     array = Array(jobs[0].job_id.split("_")[0], list(names), [job.job_id for job in jobs])
     process.write_atomic(array_path(course, lab_id), json.dumps(array.__dict__))
     return array

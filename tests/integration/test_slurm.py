@@ -11,6 +11,7 @@ from nbgrader.api import Gradebook
 from autograder import demo
 from autograder import mistakes
 from autograder.authoring import build
+from autograder.core.errors import BuildError
 from autograder.core import layout
 from autograder.core import notebooks
 from autograder.grading import autograde
@@ -141,3 +142,12 @@ def test_a_task_past_its_time_limit_needs_regrading(sleeper, class_on_slurm):
     again = []
     autograde.autograde(sleeper, LAB, executor="slurm", echo=again.append)
     assert any("1 need regrading: --retry-failed" in line for line in again)
+
+
+def test_a_partition_slurm_does_not_know_is_named(kit, slurm, tmp_path):
+    """Does sbatch's refusal (a mistyped partition) come back as one clear error naming the [cluster] keys?"""
+    course = demo.make_course(kit, tmp_path / "course")
+    path = course.root / "course.toml"
+    path.write_text(path.read_text().replace('partition = ""', 'partition = "no-such-partition"', 1))
+    with pytest.raises(BuildError, match=r"sbatch refused the job array: .*(?i:partition).*check \[cluster\] partition"):
+        slurm_executor.submit(config.load(course.root), LAB, ["ada"])
