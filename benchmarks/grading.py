@@ -137,8 +137,8 @@ def main(argv: list[str] | None = None) -> None:
         if services:
             for executor in ("local", "slurm"):
                 name = f"{args.workers} {'worker(s)' if executor == 'local' else 'Slurm task(s)'}, idle"
-                run(course, args.lab, students, name, runs, scores, workers=args.workers, busy=False,
-                    executor=executor)
+                run(course, args.lab, students, name, runs, scores, busy=False, executor=executor,
+                    workers=args.workers if executor == "local" else 1)  # Slurm's: [cluster] parallelism
             local, slurm = runs.values()
             print(f"Slurm's overhead per task: {(slurm - local) * args.workers:.1f} s")
             report(runs, scores, next(iter(runs)))

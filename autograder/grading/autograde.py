@@ -149,6 +149,9 @@ def autograde(course: config.Course, lab_id: str, only: list[str] | None = None,
         raise BuildError(f"--workers must be at least 1, got {workers}")
     if executor not in EXECUTORS:
         raise BuildError(f"--executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
+    if executor == "slurm" and workers != 1:
+        raise BuildError(f"--workers {workers} sets local workers; with --executor slurm, [cluster] parallelism in "
+                         f"course.toml sets how many tasks run at once (0: as many as Slurm allows)")
     if course.gradebook_missing:
         raise BuildError(f"{course.gradebook_missing}: run `course build` in {course.root} first")
     if executor == "slurm":

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from autograder.core.errors import BuildError
-from autograder.grading import slurm
+from autograder.grading import autograde, slurm
 from autograder.grading.outcome import Outcome, save_status
 from labkit import config
 
@@ -126,3 +126,14 @@ def test_a_time_limit_below_the_notebooks_is_a_warning(tmp_path):
     warning = slurm.short_time_limit(course(tmp_path, COURSE.replace("minutes = 20", "minutes = 15")), "lab1")
     assert "[cluster] minutes = 15 is not above lab1's notebook_timeout (900 s)" in warning
     assert "set it to at least 20" in warning
+
+
+@pytest.mark.parametrize("options, message", [
+    (dict(executor="slurm", workers=4), "--workers 4 sets local workers; with --executor slurm, [cluster] parallelism"),
+    (dict(executor="cloud"), "--executor must be one of local, slurm, got 'cloud'"),
+])
+def test_options_that_do_not_fit_the_executor_are_refused(tmp_path, options, message):
+    """Are --workers with Slurm, and an unknown executor, refused before anything is graded or submitted?"""
+    with pytest.raises(BuildError) as error:
+        autograde.autograde(course(tmp_path), "lab1", echo=lambda line: None, **options)
+    assert message in str(error.value)
