@@ -41,12 +41,9 @@ while True:
 
 def on_cluster(course: config.Course, database: str, partition: str, tasks: int) -> config.Course:
     """The course grading into `database` and, on Slurm, as `tasks` tasks of one CPU at once on `partition`."""
-    path = course.root / config.CONFIG_NAME
-    text = path.read_text().replace("[grading]\n", f'[grading]\ndb_url = "{database}"\n', 1)
-    start = text.index("[cluster]")
-    cluster = (f'[cluster]\npartition = "{partition}"\ncpus = 1\nmemory = 6144\nparallelism = {tasks}\n'
-               f'shared = ["/"]  # one node\n')
-    path.write_text(text[:start] + cluster + text[text.index("\n[", start):])
+    import slurm_cluster
+
+    slurm_cluster.point_course_at(course.root / config.CONFIG_NAME, database, partition, f"parallelism = {tasks}\n")
     return config.load(course.root)
 
 

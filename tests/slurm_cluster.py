@@ -302,6 +302,15 @@ def remove_cgroups(host: str) -> None:
                 folder.rmdir()
 
 
+def point_course_at(path: Path, database: str, partition: str, extra: str = "") -> None:
+    """Rewrite the course.toml at `path` to grade into `database` and as tasks on `partition`: one CPU and 6 GiB each
+    (the node runs three at once), every folder shared (one node), and the [cluster] lines `extra`."""
+    text = path.read_text().replace("[grading]\n", f'[grading]\ndb_url = "{database}"\n', 1)
+    start = text.index("[cluster]")
+    cluster = f'[cluster]\npartition = "{partition}"\ncpus = 1\nmemory = 6144\nshared = ["/"]\n{extra}'
+    path.write_text(text[:start] + cluster + text[text.index("\n[", start):])
+
+
 @contextlib.contextmanager
 def running():
     """Start the cluster in a new temporary folder; stop it and remove the folder on exit."""

@@ -12,6 +12,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Iterator
 
+from tqdm import tqdm
+
 from autograder.core import layout
 from autograder.core.errors import BuildError
 from autograder.grading import outcome as outcomes_file, slurm
@@ -19,8 +21,6 @@ from autograder.grading.outcome import Outcome
 from autograder.grading.submission import file_hash, grade_one, limits
 from autograder.sandbox import isolation, session
 from autograder.sandbox.limits import cgroups_available
-from tqdm import tqdm
-
 from labkit import config, progress
 
 EXECUTORS = ("local", "slurm")
@@ -125,7 +125,7 @@ def finish(course: config.Course, lab_id: str, status: dict[str, Outcome], names
     """Record and print each outcome as it comes, under a progress bar where someone watches; in `names` order."""
     outcomes = []
     with tqdm(total=len(names), desc=lab_id, unit="submission", disable=not progress.interactive(),
-                       leave=False) as bar:
+              leave=False) as bar:
         for outcome, output, where in results:
             record(course, lab_id, status, outcome, output, where)
             bar.clear()

@@ -38,7 +38,9 @@ ENDED_BY_SUBMISSION = {"TIMEOUT": "it ran past the task's time limit ([cluster] 
 REMOVED = "REMOVED"  # no state: the task left Slurm's queue before it started
 ENDED_BY_CLUSTER = {"CANCELLED": "it was cancelled (scancel)", REMOVED: "it left the queue before it started (scancel)",
                     "NODE_FAIL": "its node failed", "PREEMPTED": "it was preempted", "BOOT_FAIL": "its node did not boot",
-                    "DEADLINE": "it reached its deadline", "REVOKED": "it was revoked", "FAILED": "it failed"}
+                    "DEADLINE": "it reached its deadline", "REVOKED": "it was revoked",
+                    "FAILED": "it failed on its node (see the log)"}
+NO_NODE = "no node (the task returned no result)"  # where a task ran, for the log, when it did not say
 
 
 def array_path(course: config.Course, lab_id: str) -> Path:
@@ -201,16 +203,13 @@ def result(course: config.Course, lab_id: str, student: str, job) -> tuple[Outco
 
     ended = "" if job.paths.result_pickle.exists() else state(job)
     if ended and ended.split()[0] not in ("COMPLETED", "FAILED"):  # no result will come: do not wait for one
-        return ended_by_slurm(course, lab_id, student, ended, job.job_id), job.stderr() or "", "unknown"
+        return ended_by_slurm(course, lab_id, student, ended, job.job_id), job.stderr() or "", NO_NODE
     try:
         return job.result()
     except FailedJobError as error:  # the grading pipeline itself raised: a fault of the kit, not of the student
-        outcome = ended_by_slurm(course, lab_id, student, "FAILED", job.job_id)
-        outcome.problems[0] = (f"grading raised an error on the node (see the log); the submission is kept at "
-                               f"{layout.SUBMITTED}/{student}/{lab_id}/")
-        return outcome, str(error), "unknown"
+        return ended_by_slurm(course, lab_id, student, "FAILED", job.job_id), str(error), NO_NODE
     except UncompletedJobError:  # ended without a result (its state may have changed since)
-        return ended_by_slurm(course, lab_id, student, state(job), job.job_id), job.stderr() or "", "unknown"
+        return ended_by_slurm(course, lab_id, student, state(job), job.job_id), job.stderr() or "", NO_NODE
 
 
 def in_queue(array_id: str) -> set[str] | None:
@@ -248,7 +247,7 @@ def collect(course: config.Course, lab_id: str, array: Array) -> Iterator[tuple[
         for student in finished:
             job = jobs.pop(student)
             if student in removed:
-                outcome, output, node = ended_by_slurm(course, lab_id, student, REMOVED, job.job_id), "", "no node"
+                outcome, output, node = ended_by_slurm(course, lab_id, student, REMOVED, job.job_id), "", NO_NODE
             else:
                 outcome, output, node = result(course, lab_id, student, job)
             yield outcome, output, f"{node} (Slurm task {job.job_id})"

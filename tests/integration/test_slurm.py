@@ -8,6 +8,7 @@ import subprocess
 import pytest
 from nbgrader.api import Gradebook
 
+import slurm_cluster
 from autograder import demo
 from autograder import mistakes
 from autograder.authoring import build
@@ -29,13 +30,7 @@ def slurm_course(kit, root, database: str, partition: str, cluster: str) -> conf
     """The demo's course with lab 4 built, grading into `database`, one CPU and 6 GiB per task (the node runs three
     at once), [cluster] as given."""
     course = demo.make_course(kit, root)
-    path = course.root / "course.toml"
-    text = path.read_text().replace("[grading]\n", f'[grading]\ndb_url = "{database}"\n', 1)
-    # one node: every folder is the same on it; one CPU per task, so that the node runs two at once
-    start = text.index("[cluster]")
-    end = text.index("\n[", start)
-    path.write_text(text[:start] + f'[cluster]\npartition = "{partition}"\ncpus = 1\nmemory = 6144\nshared = ["/"]\n{cluster}'
-                    + text[end:])
+    slurm_cluster.point_course_at(course.root / config.CONFIG_NAME, database, partition, cluster)
     course = config.load(course.root)
     build.build(course, [LAB], goldens_dir=None)
     return course
