@@ -1,9 +1,10 @@
 """Grade a lab's demo class sequentially and with N workers, idle and beside a CPU-bound job; or, with
 --executor slurm, with N local workers and as a Slurm job array of N tasks at once on the single-node cluster
-the tests start, into the PostgreSQL server the tests start.
+the tests start, into the PostgreSQL server the tests start. With --plain, also plain `nbgrader autograde`
+(nbgrader's own loop, one submission at a time, no sandbox and no clean re-run) on the same submissions.
 
     python benchmarks/grading.py [--lab lab1] [--workers 2] [--copies 1] [--students a,b] [--dir /tmp/grading-bench]
-                                 [--executor local|slurm]
+                                 [--executor local|slurm] [--plain]
 
 Prints seconds per submission for each run, the ratios, and whether every run gave the same scores.
 """
@@ -25,6 +26,7 @@ sys.path.insert(0, str(KIT / "tests"))  # the PostgreSQL server and Slurm cluste
 
 from autograder import demo  # noqa: E402
 from autograder.authoring import build  # noqa: E402
+from autograder.core import process  # noqa: E402
 from autograder.grading.autograde import autograde  # noqa: E402
 from labkit import config  # noqa: E402
 
@@ -96,11 +98,23 @@ def timed(course: config.Course, lab: str, students: list[str], workers: int, bu
     return seconds, {o.student: (o.score, o.needs_regrading) for o in outcomes}
 
 
+def plain_nbgrader(course: config.Course, lab: str, students: list[str], runs: dict) -> None:
+    """Time plain `nbgrader autograde LAB` on the same submissions and print its line."""
+    started = time.monotonic()
+    done = process.nbgrader(course.root, "autograde", lab, "--force")
+    seconds = time.monotonic() - started
+    if done.returncode:
+        raise SystemExit(f"plain nbgrader autograde {lab} failed:\n{(done.stdout + done.stderr)[-3000:]}")
+    name = "plain nbgrader, idle"
+    runs[name] = seconds / len(students)
+    print(f"{name:<28} {runs[name]:12.1f} {seconds:8.1f}", flush=True)
+
+
 def report(runs: dict[str, float], scores: dict[str, dict], base: str) -> None:
     """Print the ratios to the run `base` and whether every run gave the same scores."""
     print(f"ratios to {base}: " + ", ".join(f"{name} {runs[base] / value:.2f}x" for name, value in runs.items()))
     same = all(value == scores[base] for value in scores.values())
-    print(f"same scores in every run: {'yes' if same else 'NO'}")
+    print(f"same scores in every run of the kit: {'yes' if same else 'NO'}")
     if not same:
         for name, value in scores.items():
             print(f"  {name}: {value}")
@@ -123,6 +137,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--dir", type=Path, default=Path("/tmp/grading-bench"))
     p.add_argument("--executor", choices=("local", "slurm"), default="local",
                    help="slurm: local workers beside Slurm tasks, on the tests' cluster and PostgreSQL server")
+    p.add_argument("--plain", action="store_true", help="also time plain nbgrader autograde, one at a time")
     args = p.parse_args(argv)
     with slurm_services() if args.executor == "slurm" else contextlib.nullcontext() as services:
         cluster = (*services, args.workers) if services else None
@@ -144,6 +159,8 @@ def main(argv: list[str] | None = None) -> None:
                 for busy in (False, True):
                     run(course, args.lab, students, f"{workers} worker(s), {'busy' if busy else 'idle'}", runs,
                         scores, workers=workers, busy=busy)
+            if args.plain:
+                plain_nbgrader(course, args.lab, students, runs)
             report(runs, scores, "1 worker(s), idle")
     shutil.rmtree(args.dir, ignore_errors=True)
 

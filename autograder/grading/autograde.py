@@ -18,7 +18,7 @@ from autograder.core import layout
 from autograder.core.errors import BuildError
 from autograder.grading import outcome as outcomes_file, slurm
 from autograder.grading.outcome import Outcome
-from autograder.grading.submission import file_hash, grade_one, limits
+from autograder.grading.submission import file_hash, grade_one, limits, zygotes
 from autograder.sandbox import isolation, session
 from autograder.sandbox.limits import cgroups_available
 from labkit import config, progress
@@ -96,8 +96,8 @@ def local_workers(course: config.Course, lab_id: str, names: list[str], workers:
                   echo) -> Iterator[tuple[Outcome, str, str]]:
     """(outcome, nbgrader's output, "") of each submission as it finishes, `workers` at a time on this machine."""
     isolated, as_user = protections(course, lab_id, echo)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(grade_one, course, lab_id, student, isolated, as_user) for student in names]
+    with zygotes() as forks, ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(grade_one, course, lab_id, student, isolated, as_user, forks) for student in names]
         for future in as_completed(futures):
             yield *future.result(), ""
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import shutil
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import nbformat
 
@@ -29,10 +29,17 @@ from autograder.grading.repair import Repaired, repair
 from autograder.sandbox.limits import Limits
 from autograder.sandbox import verify
 from autograder.sandbox.provenance import BORROWED
-from autograder.sandbox.session import KERNEL_NAME, Session
+from autograder.sandbox import zygote
+from autograder.sandbox.session import KERNEL_NAME, Session, client_command
 from labkit import config
 
 KERNEL_THREADS = 1  # torch threads per grading kernel: more thrash when kernels share a busy CPU
+# What the zygotes import once per grading run: what every kernel and clean re-run imports (the students' package,
+# not the kit's checks), and what every nbgrader run imports. Not ipykernel.kernelapp: it reads the environment
+# the kernel is started with (JPY_PARENT_PID) when it is imported.
+KERNEL_PRELOAD = ["numpy", "torch", "torchvision", "PIL.Image", "nbformat", "ipykernel.ipkernel", "labkit.setup",
+                  "labkit.checks", "labkit.fixtures"]
+GRADER_PRELOAD = ["nbgrader.apps", "nbgrader.preprocessors", "nbclient", "jupyter_client.manager", "sqlalchemy"]
 # What a grading kernel must not see: the course's private files (the kit's own solutions/ too).
 HIDDEN = (layout.SOURCE_DIR, layout.SUBMITTED, layout.AUTOGRADED, layout.FEEDBACK, layout.REPORTS,
           layout.STATUS_DIR, layout.LOG_DIR, "gradebook.db", config.CONFIG_NAME, layout.CONFIG_FILE)
@@ -52,15 +59,31 @@ def hidden_paths(course: config.Course) -> list[str]:
     return sorted({str(path) for path in paths if path.exists()})
 
 
-def kernel_command(lab_id: str, student: str, lab_limits: Limits, kernel_dir: str | None,
+@dataclass(frozen=True)
+class Zygotes:
+    """The sockets of a grading run's two zygotes: one forks kernels and clean re-runs, the other nbgrader runs."""
+
+    kernels: str
+    graders: str
+
+
+@contextlib.contextmanager
+def zygotes() -> Iterator[Zygotes]:
+    """Start the two zygotes for a grading run (a few seconds, once); stopped afterwards."""
+    env = process.tool_env(**{name: str(KERNEL_THREADS) for name in
+                              ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")})
+    with zygote.running(KERNEL_PRELOAD, env) as kernels, zygote.running(GRADER_PRELOAD, env) as graders:
+        yield Zygotes(kernels, graders)
+
+
+def autograde_args(lab_id: str, student: str, lab_limits: Limits, kernel_dir: str | None,
                    submitted_dir: str = layout.SUBMITTED) -> list[str]:
-    """nbgrader autograde for one student (read from `submitted_dir`, relative to the course) with the sandbox
+    """`nbgrader ARGS`: autograde one student (read from `submitted_dir`, relative to the course) with the sandbox
     kernel; when isolated (`kernel_dir` given) it talks to the kernel over IPC sockets in `kernel_dir`, the one
     folder both sides of the sandbox see."""
-    command = [sys.executable, "-m", "nbgrader", "autograde", lab_id, "--student", student, "--force",
-               f"--CourseDirectory.submitted_directory={submitted_dir}",
-               f"--Execute.timeout={lab_limits.cell_timeout}", f"--Execute.kernel_name={KERNEL_NAME}"]
-    return command + (["--KernelManager.transport=ipc", f"--KernelManager.ip={kernel_dir}/ipc"] if kernel_dir else [])
+    args = ["autograde", lab_id, "--student", student, "--force", f"--CourseDirectory.submitted_directory={submitted_dir}",
+            f"--Execute.timeout={lab_limits.cell_timeout}", f"--Execute.kernel_name={KERNEL_NAME}"]
+    return args + (["--KernelManager.transport=ipc", f"--KernelManager.ip={kernel_dir}/ipc"] if kernel_dir else [])
 
 
 @contextlib.contextmanager
@@ -135,13 +158,13 @@ def grading_env(course: config.Course, lab_id: str) -> dict[str, str]:
 
 
 def run_in_sandbox(course: config.Course, lab_id: str, student: str, isolated: bool, as_user: bool,
-                   deadline: float, repaired: Repaired) -> Run:
+                   deadline: float, repaired: Repaired, forks: Zygotes) -> Run:
     """nbgrader autograde of the (repaired) submission under the lab's limits, and the clean re-run beside it;
     the re-run's verdicts are read only when nbgrader finished and no cell hit the time limit."""
     lab_limits = limits(course, lab_id)
     graded = layout.notebook_path(course, layout.AUTOGRADED, lab_id, student)
     hide = hidden_paths(course) if isolated else None
-    with Session(f"{lab_id}-{student}", lab_limits, hide, KERNEL_THREADS, as_user,
+    with Session(f"{lab_id}-{student}", lab_limits, hide, KERNEL_THREADS, forks.kernels, as_user,
                  show=[str(course.data_root.resolve())]) as box, \
             run_folder(course, lab_id, student, repaired) as (folder, submitted_dir), \
             tempfile.TemporaryFile("w+", encoding="utf-8") as restored, tempfile.TemporaryFile("w+") as errors:
@@ -149,10 +172,11 @@ def run_in_sandbox(course: config.Course, lab_id: str, student: str, isolated: b
         restored.write(nbformat.writes(sanitized(course, lab_id, path)))
         restored.seek(0)
         env = process.tool_env(**box.env, **grading_env(course, lab_id))
-        verifier = jobs.start([*box.prefix(), sys.executable, "-m", modules.VERIFY, lab_id,
-                               str(lab_limits.cell_timeout)], path.parent, env, restored, errors)
-        code, output = jobs.run_limited(kernel_command(lab_id, student, lab_limits, box.folder if isolated else None,
-                                                       submitted_dir), course.root, lab_limits.notebook_timeout,
+        verifier = jobs.start(box.command(modules.VERIFY, lab_id, str(lab_limits.cell_timeout)), path.parent, env,
+                              restored, errors)
+        nbgrader = client_command(forks.graders, None, "nbgrader", *autograde_args(
+            lab_id, student, lab_limits, box.folder if isolated else None, submitted_dir))
+        code, output = jobs.run_limited(nbgrader, course.root, lab_limits.notebook_timeout,
                                         {**env, DEATH_RECORD: str(folder / "death.json")})
         death = deaths.read_record(folder / "death.json")
         lines, unverified = "", "the hidden tests were not re-run"
@@ -306,8 +330,9 @@ class Grader:
 
 
 def grade_one(course: config.Course, lab_id: str, student: str, isolated: bool = False,
-              as_user: bool = False) -> tuple[Outcome, str]:
-    """Grade one submission; returns its outcome and nbgrader's output (for the log)."""
+              as_user: bool = False, forks: Zygotes | None = None) -> tuple[Outcome, str]:
+    """Grade one submission (with the grading run's zygotes `forks`; its own when not given); returns its outcome
+    and nbgrader's output (for the log)."""
     grader = Grader(course, lab_id, student)
     unreadable = grader.unreadable()
     if unreadable:
@@ -316,6 +341,7 @@ def grade_one(course: config.Course, lab_id: str, student: str, isolated: bool =
     unplaced = grader.unplaced(repaired)
     if unplaced:
         return unplaced, ""
-    run = run_in_sandbox(course, lab_id, student, isolated, as_user, grader.started + grader.limits.notebook_timeout,
-                         repaired)
+    with contextlib.nullcontext(forks) if forks else zygotes() as forks:
+        run = run_in_sandbox(course, lab_id, student, isolated, as_user,
+                             grader.started + grader.limits.notebook_timeout, repaired, forks)
     return grader.outcome(run), run.output

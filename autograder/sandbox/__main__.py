@@ -1,4 +1,4 @@
-"""`python -m autograder.sandbox LIMITS CGROUP PLAN -- COMMAND`: the grading kernel's launcher."""
+"""`python -m autograder.sandbox SANDBOX_JSON -- COMMAND`: exec a command in the sandbox (the kernel-user probe)."""
 
 import sys
 

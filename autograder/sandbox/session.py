@@ -1,10 +1,11 @@
 """The grading kernel's sandbox: a kernel spec that applies the limits and the isolation, and one
-submission's session (cgroup, private folder, the prefix that runs any program the same way).
+submission's session (cgroup, private folder, the command that runs any program the same way).
 
-nbgrader starts the kernel from the kernel spec `course-sandbox` that `write_kernel_spec` writes;
-its command is `python -m autograder.sandbox LIMITS CGROUP PLAN -- python -m ipykernel_launcher -f FILE`,
-which sets the limits on itself, joins the submission's cgroup, isolates itself, and then becomes the
-kernel (exec). Protections the platform lacks are skipped and named by `protections`.
+nbgrader starts the kernel from the kernel spec `course-sandbox` that `write_kernel_spec` writes; its
+command is `python client.py SOCKET SANDBOX -- ipykernel_launcher -f FILE`: a fork of the grading run's
+zygote (autograder/sandbox/zygote.py, torch and ipykernel already imported) joins the submission's cgroup,
+sets the limits on itself, isolates itself, gives up its capabilities and user (`enter_sandbox`), and then
+runs the kernel. Protections the platform lacks are skipped and named by `protections`.
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ from dataclasses import asdict
 from pathlib import Path
 
 from autograder.core import modules
-from autograder.sandbox.isolation import DROP_CAPABILITIES, SANDBOX_USER, Isolation, isolate
+from autograder.sandbox.isolation import SANDBOX_USER, Isolation, drop_privileges, isolate
 from autograder.sandbox.limits import (Limits, apply_rlimits, create_cgroup, join_cgroup, peak_processes,
                                        remove_cgroup)
 
 KERNEL_NAME = "course-sandbox"
+CLIENT = str(Path(__file__).with_name("client.py"))
 
 PROBE_LIMITS = Limits(cell_timeout=60, notebook_timeout=60, cpu_time=60, memory=4096, processes=64, output=256)
 USER_PROBE = (f"import importlib.util, os, sys, ipykernel, {modules.VERIFY}; "
@@ -75,30 +77,33 @@ def protections(cgroup: bool, isolated: bool, why_not: str = "", user: bool = Fa
     ]
 
 
+def sandbox(limits: Limits, cgroup: Path | None, isolation: Isolation | None) -> dict:
+    """What `enter_sandbox` is given: the limits, the cgroup to join ("" for none), the isolation plan (or None)."""
+    return {"limits": asdict(limits), "cgroup": str(cgroup or ""), "plan": asdict(isolation) if isolation else None}
+
+
 def launcher(limits: Limits, cgroup: Path | None, isolation: Isolation | None) -> list[str]:
-    """`python -m autograder.sandbox LIMITS CGROUP PLAN --`: put before a command to run it like the kernel."""
-    plan = json.dumps(asdict(isolation)) if isolation else ""
-    return [sys.executable, "-m", modules.SANDBOX, json.dumps(asdict(limits)), str(cgroup or ""), plan, "--"]
+    """`python -m autograder.sandbox SANDBOX --`: put before a command to exec it in the sandbox (a new process)."""
+    return [sys.executable, "-m", modules.SANDBOX, json.dumps(sandbox(limits, cgroup, isolation)), "--"]
 
 
-def write_kernel_spec(folder: Path, limits: Limits, cgroup: Path | None, threads: int,
-                      isolation: Isolation | None = None) -> Path:
-    """Write folder/kernels/course-sandbox/kernel.json for these limits; return `folder` (for JUPYTER_PATH)."""
+def client_command(zygote: str, box: dict, module: str, *args: str) -> list[str]:
+    """Runs `python -m module args` in sandbox `box` as a fresh fork of the zygote listening at `zygote`."""
+    return [sys.executable, "-I", "-S", CLIENT, zygote, json.dumps(box), "--", module, *args]
+
+
+def write_kernel_spec(folder: Path, box: dict, zygote: str, threads: int) -> Path:
+    """Write folder/kernels/course-sandbox/kernel.json for the sandbox `box`; return `folder` (for JUPYTER_PATH)."""
     spec = folder / "kernels" / KERNEL_NAME
     spec.mkdir(parents=True, exist_ok=True)
-    argv = [*launcher(limits, cgroup, isolation), sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    argv = client_command(zygote, box, "ipykernel_launcher", "-f", "{connection_file}")
     env = {name: str(threads) for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
-    if isolation:
+    if box["plan"]:
         env.update(HOME="/tmp", TMPDIR="/tmp", MPLCONFIGDIR="/tmp/matplotlib")
     (spec / "kernel.json").write_text(json.dumps({
         "argv": argv, "display_name": "Python 3 (course grading limits)", "language": "python",
         "env": env, "metadata": {"debugger": False}}, indent=1), encoding="utf-8")
     return folder
-
-
-def as_user(user: list[int] | None) -> list[str]:
-    """setpriv options that run the command as `user` ([uid, gid]) with no supplementary groups."""
-    return [f"--reuid={user[0]}", f"--regid={user[1]}", "--clear-groups"] if user else []
 
 
 def hand_over_connection_file(command: list[str], user: list[int]) -> None:
@@ -107,9 +112,10 @@ def hand_over_connection_file(command: list[str], user: list[int]) -> None:
         os.chown(command[command.index("-f") + 1], *user)
 
 
-def main(argv: list[str]) -> None:
-    """Kernel launcher: LIMITS_JSON CGROUP ISOLATION_JSON -- KERNEL COMMAND; apply the limits, isolate, exec the kernel."""
-    limits, cgroup, plan, command = Limits(**json.loads(argv[0])), argv[1], argv[2], argv[4:]
+def enter_sandbox(box: dict, args: list[str]) -> None:
+    """Join the cgroup, set the limits, hand over the kernel's connection file (`-f FILE` in `args`), isolate
+    (this process forks: the child returns, as PID 1 of its namespaces) and give up capabilities and user."""
+    limits, cgroup, plan = Limits(**box["limits"]), box["cgroup"], box["plan"]
     if cgroup:
         try:
             join_cgroup(cgroup)
@@ -117,26 +123,34 @@ def main(argv: list[str]) -> None:
             print(f"course sandbox: could not join {cgroup}: {error}", file=sys.stderr)
     apply_rlimits(limits)
     if plan:
-        isolation = Isolation(**json.loads(plan))
+        isolation = Isolation(**plan)
         if isolation.user:
-            hand_over_connection_file(command, isolation.user)
+            hand_over_connection_file(args, isolation.user)
         isolate(isolation)
-        command = [shutil.which("setpriv"), *DROP_CAPABILITIES, *as_user(isolation.user), "--", *command]
+        drop_privileges(isolation.user)
+
+
+def main(argv: list[str]) -> None:
+    """SANDBOX_JSON -- COMMAND: enter the sandbox, then exec the command."""
+    command = argv[2:]
+    enter_sandbox(json.loads(argv[0]), command)
     os.execv(command[0], command)
 
 
-
 class Session:
-    """One submission's sandbox: its pids cgroup, a private folder with the kernel spec, and the command
-    prefix that runs any program under the same limits and isolation. Removed (processes killed) on exit."""
+    """One submission's sandbox: a private folder with the kernel spec, the command that runs any other program
+    (the clean re-run) under the same limits and isolation (a fork of `zygote`), and a pids cgroup each for the
+    kernel and for those programs, so that neither takes the other's processes. Removed (processes killed) on exit."""
 
-    def __init__(self, name: str, limits: Limits, hide: list[str] | None, threads: int, user: bool = False,
-                 show: list[str] = ()):
+    def __init__(self, name: str, limits: Limits, hide: list[str] | None, threads: int, zygote: str,
+                 user: bool = False, show: list[str] = ()):
         self.name, self.limits, self.hide, self.threads, self.user = name, limits, hide, threads, user
+        self.zygote = zygote
         self.show = list(show)  # read-only folders the kernel reads (the data root), even under a private folder
 
     def __enter__(self) -> "Session":
         self.cgroup = create_cgroup(f"{self.name}-{os.getpid()}", self.limits.processes)
+        self.others_cgroup = create_cgroup(f"{self.name}-{os.getpid()}-rerun", self.limits.processes)
         self._folder = tempfile.TemporaryDirectory(prefix="course-kernel-")
         self.folder = self._folder.name
         user = list(SANDBOX_USER) if self.user and self.hide is not None else None
@@ -145,12 +159,14 @@ class Session:
             for path in (self.folder, f"{self.folder}/runtime"):
                 os.chown(path, *user)
         self.isolation = Isolation(self.hide, self.folder, user, self.show) if self.hide is not None else None
-        write_kernel_spec(Path(self.folder), self.limits, self.cgroup, self.threads, self.isolation)
+        write_kernel_spec(Path(self.folder), sandbox(self.limits, self.cgroup, self.isolation), self.zygote,
+                          self.threads)
         return self
 
     def __exit__(self, *exc) -> None:
         self.refused = peak_processes(self.cgroup) if self.cgroup else None
         remove_cgroup(self.cgroup)
+        remove_cgroup(self.others_cgroup)
         self._folder.cleanup()
 
     @property
@@ -160,6 +176,6 @@ class Session:
         return {"JUPYTER_PATH": self.folder, "JUPYTER_RUNTIME_DIR": f"{self.folder}/runtime", "TMPDIR": self.folder,
                 **threads}
 
-    def prefix(self) -> list[str]:
-        """Put before a command to run it under this submission's limits and isolation."""
-        return launcher(self.limits, self.cgroup, self.isolation)
+    def command(self, module: str, *args: str) -> list[str]:
+        """`python -m module args`, run under this submission's limits and isolation (not in the kernel's cgroup)."""
+        return client_command(self.zygote, sandbox(self.limits, self.others_cgroup, self.isolation), module, *args)

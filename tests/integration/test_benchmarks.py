@@ -27,15 +27,18 @@ def test_engine_benchmark_prints_a_row_per_depth(capsys):
 
 
 def test_grading_benchmark_times_every_run_and_compares_scores(tmp_path, capsys):
-    """Does the grading benchmark grade a demo student idle and busy and report seconds, ratios and same scores?"""
+    """Does the grading benchmark grade a demo student idle and busy, and with plain nbgrader, and report seconds,
+    ratios and same scores?"""
     course = tmp_path / "course"
-    load("grading.py").main(["--lab", "lab4", "--workers", "1", "--students", "correct", "--dir", str(course)])
+    load("grading.py").main(["--lab", "lab4", "--workers", "1", "--students", "correct", "--dir", str(course),
+                             "--plain"])
     out = capsys.readouterr().out
-    rows = {line[:28].strip(): line[28:].split() for line in out.splitlines()
-            if "worker(s)" in line[:28] and not line.startswith("ratios")}
-    assert set(rows) == {"1 worker(s), idle", "1 worker(s), busy"}
+    names = ("1 worker(s), idle", "1 worker(s), busy", "plain nbgrader, idle")
+    rows = {line[:28].strip(): line[28:].split() for line in out.splitlines() if line[:28].strip() in names}
+    assert set(rows) == set(names)
     assert all(float(seconds) > 0 for row in rows.values() for seconds in row)
-    assert "ratios to 1 worker(s), idle: 1 worker(s), idle 1.00x" in out and "same scores in every run: yes" in out
+    assert "ratios to 1 worker(s), idle: 1 worker(s), idle 1.00x" in out and "plain nbgrader, idle" in out
+    assert "same scores in every run of the kit: yes" in out
     assert not course.exists()
 
 

@@ -4,12 +4,13 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import asdict
 
 import pytest
 
 from autograder.sandbox.isolation import Isolation
 from autograder.sandbox.limits import Limits
-from autograder.sandbox.session import KERNEL_NAME, launcher, protections, write_kernel_spec
+from autograder.sandbox.session import CLIENT, KERNEL_NAME, launcher, protections, sandbox, write_kernel_spec
 
 LIMITS = Limits(cell_timeout=120, notebook_timeout=900, cpu_time=900, memory=4096, processes=64, output=256)
 RLIMITS = "limits: CPU time, data memory, file size and core dumps per kernel process (setrlimit): active"
@@ -71,28 +72,34 @@ def read_spec(folder):
     return json.loads((folder / "kernels" / KERNEL_NAME / "kernel.json").read_text(encoding="utf-8"))
 
 
-def test_the_kernel_spec_starts_the_kernel_through_the_launcher(tmp_path):
-    """Does kernel.json run `python -m autograder.sandbox LIMITS CGROUP PLAN --` then the kernel with `-f`?"""
-    assert write_kernel_spec(tmp_path, LIMITS, tmp_path / "cgroup", threads=3) == tmp_path
+def test_the_kernel_spec_starts_the_kernel_through_the_zygote_client(tmp_path):
+    """Does kernel.json run the client with the zygote's socket and the sandbox, then `ipykernel_launcher -f`?"""
+    box = sandbox(LIMITS, tmp_path / "cgroup", None)
+    assert write_kernel_spec(tmp_path, box, "/tmp/zygote/socket", threads=3) == tmp_path
     spec = read_spec(tmp_path)
     argv = spec["argv"]
-    assert argv[:3] == [sys.executable, "-m", "autograder.sandbox"]
-    assert Limits(**json.loads(argv[3])) == LIMITS
-    assert argv[4:7] == [str(tmp_path / "cgroup"), "", "--"]
-    assert argv[:7] == launcher(LIMITS, tmp_path / "cgroup", None)
-    assert argv[7:] == [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    assert argv[:5] == [sys.executable, "-I", "-S", CLIENT, "/tmp/zygote/socket"]
+    assert json.loads(argv[5]) == {"limits": asdict(LIMITS), "cgroup": str(tmp_path / "cgroup"), "plan": None}
+    assert argv[6:] == ["--", "ipykernel_launcher", "-f", "{connection_file}"]
     assert spec["env"] == {"OMP_NUM_THREADS": "3", "MKL_NUM_THREADS": "3", "OPENBLAS_NUM_THREADS": "3"}
 
 
 def test_an_isolated_kernel_spec_carries_the_plan_and_a_private_home(tmp_path):
     """Does an isolated kernel's spec pass the isolation plan, no cgroup, and HOME and TMPDIR in /tmp?"""
     isolation = Isolation(hide=["/course"], kernel_dir=str(tmp_path), user=[65534, 65534])
-    spec = read_spec(write_kernel_spec(tmp_path, LIMITS, None, threads=1, isolation=isolation))
-    assert spec["argv"][4] == ""
-    assert Isolation(**json.loads(spec["argv"][5])) == isolation
+    spec = read_spec(write_kernel_spec(tmp_path, sandbox(LIMITS, None, isolation), "/tmp/z", threads=1))
+    box = json.loads(spec["argv"][5])
+    assert box["cgroup"] == "" and Isolation(**box["plan"]) == isolation
     assert spec["argv"][-2:] == ["-f", "{connection_file}"]
     assert spec["env"] == {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
                            "HOME": "/tmp", "TMPDIR": "/tmp", "MPLCONFIGDIR": "/tmp/matplotlib"}
+
+
+def test_the_launcher_passes_the_same_sandbox(tmp_path):
+    """Does `python -m autograder.sandbox SANDBOX --` carry what the zygote's programs are given?"""
+    argv = launcher(LIMITS, tmp_path / "cgroup", None)
+    assert argv[:3] == [sys.executable, "-m", "autograder.sandbox"] and argv[-1] == "--"
+    assert json.loads(argv[3]) == sandbox(LIMITS, tmp_path / "cgroup", None)
 
 
 @pytest.mark.parametrize("how, expected", [("os._exit(7)", 7), ("os.kill(os.getpid(), signal.SIGTERM)", -15)],
