@@ -68,7 +68,7 @@ def running(preload: list[str], env: dict[str, str]) -> Iterator[str]:
 
 def serve(path: str, preload: list[str]) -> None:
     """Listen on `path` (before importing, so that clients may queue), import `preload`, then fork a supervisor
-    for each connection until standard input closes."""
+    for each connection until standard input closes; then remove the socket's folder."""
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     os.chmod(path, 0o600)
@@ -81,6 +81,7 @@ def serve(path: str, preload: list[str]) -> None:
     while True:
         ready, _, _ = select.select([listener, sys.stdin], [], [], 1.0)
         if sys.stdin in ready and not os.read(sys.stdin.fileno(), 1):
+            shutil.rmtree(os.path.dirname(path), ignore_errors=True)  # its grading run may have been killed
             return
         if listener in ready:
             conn, _ = listener.accept()

@@ -3,6 +3,7 @@
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -115,6 +116,16 @@ def test_the_zygote_ends_with_the_grading_run_and_leaves_nothing(program):
     wait_for(lambda: not any(alive(int(pid)) for pid in found))
     done = subprocess.run(client_command(path, None, "json.tool"), capture_output=True, text=True, timeout=60)
     assert done.returncode == 70 and "no zygote at" in done.stderr
+
+
+def test_a_zygote_whose_grading_run_was_killed_ends_and_removes_its_socket():
+    """When the process that started the zygote is killed (no `finally` runs), does the zygote end and clean up?"""
+    code = ("import os, sys\nfrom autograder.sandbox import zygote\nwith zygote.running([], dict(os.environ)) as path:\n"
+            "    print(path, flush=True)\n    os.kill(os.getpid(), 9)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == -9
+    folder = Path(done.stdout.strip()).parent
+    wait_for(lambda: not folder.exists())
 
 
 def alive(pid: int) -> bool:
