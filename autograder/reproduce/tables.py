@@ -29,14 +29,22 @@ def max_load(history: list[dict]) -> float | None:
     return max(loads) if loads else None
 
 
+PAUSED = 4  # an epoch that took this many times the median: the run was paused (or starved) during it
+
+
 def time_cell(record: dict) -> str:
-    """The run's training time and its median epoch, marked "shared" when the load showed other work on its cores."""
+    """The run's training time and its median epoch, marked "shared" when the load showed other work on its cores,
+    with the epochs that took PAUSED times the median or more named (the total counts their wall time)."""
     cores = record.get("cores") or 1
     load = record.get("max_load")
-    shared = load is not None and load > cores + 0.5
     epochs = sorted(row["seconds"] for row in record.get("history", []) if row.get("seconds") is not None)
-    median = f", {epochs[len(epochs) // 2]:.0f} s/epoch median" if epochs else ""
-    return duration(record["training_seconds"]) + median + (f" (shared: load up to {load:.1f})" if shared else "")
+    middle = epochs[len(epochs) // 2] if epochs else None
+    slow = [seconds for seconds in epochs if middle and seconds >= PAUSED * middle]
+    remarks = [f"shared: load up to {load:.1f}"] if load is not None and load > cores + 0.5 else []
+    if slow:
+        remarks.append(f"{len(slow)} epoch(s) paused or starved, {duration(min(slow))} or more each, counted in the total")
+    return (duration(record["training_seconds"]) + (f", {middle:.0f} s/epoch median" if epochs else "")
+            + (f" ({'; '.join(remarks)})" if remarks else ""))
 
 
 def epochs_cell(record: dict) -> str:

@@ -46,3 +46,16 @@ def test_tables_are_generated_from_the_json():
         assert (lab / "README.md").read_text() == expected, f"{lab}/README.md is stale: run `course results`"
     readme = (layout.KIT_DIR / "README.md").read_text()
     assert tables.summary(RESULTS) in readme, "the README's results summary is stale: run `course results`"
+
+
+@pytest.mark.parametrize("load, seconds, expected", [
+    (1.0, [100, 110, 120], "17 min, 110 s/epoch median"),
+    (5.5, [100, 110, 120], "17 min, 110 s/epoch median (shared: load up to 5.5)"),
+    (1.0, [100, 110, 120, 3000], "17 min, 120 s/epoch median (1 epoch(s) paused or starved, 50 min or more each, "
+                                 "counted in the total)"),
+    (1.0, [100, 110, 120, 470], "17 min, 120 s/epoch median"),  # under 4x the median: a slow epoch, not a pause
+], ids=["idle", "shared", "paused", "slow"])
+def test_the_time_says_when_the_machine_was_shared_or_the_run_paused(load, seconds, expected):
+    """Does a run's time cell name a shared machine and epochs that took 4x the median (a paused run)?"""
+    record = {"training_seconds": 1000, "cores": 2, "max_load": load, "history": [{"seconds": s} for s in seconds]}
+    assert tables.time_cell(record) == expected
