@@ -1,11 +1,12 @@
 """A program's stand-in: asks a zygote (autograder/sandbox/zygote.py) to run it, and ends as it ended.
 
-    python -S client.py SOCKET SANDBOX_JSON -- MODULE [ARG ...]
+    python -I -S client.py SOCKET SANDBOX_JSON -- MODULE [ARG ...]
 
 runs `python -m MODULE ARG ...` in a fresh fork of the zygote listening on SOCKET, with this process's
 environment, working directory and standard streams, under SANDBOX_JSON (limits, cgroup, isolation; "" for
 none). Signals sent here (an interrupt, a shutdown) are passed on; when this process is killed, or its
-parent ends, the zygote kills the program. Standard library only, so that it starts in milliseconds.
+parent ends, the zygote kills the program. Standard library only, so that it starts in milliseconds
+(isolation.py borrows `end_like` for the isolating parent).
 """
 
 import json
@@ -19,7 +20,8 @@ RELAYED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.
 
 
 def end_like(status: int) -> None:
-    """Exit as the program with wait status `status` ended: its exit code, or killed by the same signal."""
+    """Exit as the program with wait status `status` ended: its exit code, or killed by the same signal (so that
+    the grader sees how the kernel died)."""
     if os.WIFSIGNALED(status):
         number = os.WTERMSIG(status)
         if number != signal.SIGKILL:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.core import layout, modules
+from autograder.sandbox.client import end_like
 
 CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWNET = 0x00020000, 0x20000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = (
@@ -119,19 +120,6 @@ def isolate(plan: Isolation) -> None:
         end_like(status)
     _check(_libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl")
     _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-
-
-def end_like(status: int) -> None:
-    """Exit as the child with wait status `status` ended: with its exit code, or killed by the same signal
-    (so that the grader sees how the kernel died)."""
-    if os.WIFSIGNALED(status):
-        number = os.WTERMSIG(status)
-        try:
-            signal.signal(number, signal.SIG_DFL)
-        except (OSError, ValueError):
-            pass  # SIGKILL and SIGSTOP keep their default action anyway
-        os.kill(os.getpid(), number)
-    os._exit(os.waitstatus_to_exitcode(status) % 256)
 
 
 def drop_privileges(user: list[int] | None) -> None:

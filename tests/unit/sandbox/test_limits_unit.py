@@ -107,6 +107,6 @@ def test_the_launcher_passes_the_same_sandbox(tmp_path):
 def test_the_isolating_parent_ends_as_its_child_did(how, expected):
     """Does the launcher's waiting parent end with its child's exit code, or die of its child's signal, so that
     the grader sees how the kernel died?"""
-    code = ("import os, signal\nfrom autograder.sandbox.isolation import end_like\nchild = os.fork()\n"
+    code = ("import os, signal\nfrom autograder.sandbox.client import end_like\nchild = os.fork()\n"
             f"if child == 0:\n    {how}\n_, status = os.waitpid(child, 0)\nend_like(status)\n")
     assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == expected
