@@ -35,11 +35,13 @@ from labkit import config
 
 KERNEL_THREADS = 1  # torch threads per grading kernel: more thrash when kernels share a busy CPU
 # What the zygotes import once per grading run: what every kernel and clean re-run imports (the students' package,
-# not the kit's checks), and what every nbgrader run imports. Not ipykernel.kernelapp: it reads the environment
-# the kernel is started with (JPY_PARENT_PID) when it is imported.
-KERNEL_PRELOAD = ["numpy", "torch", "torchvision", "PIL.Image", "nbformat", "ipykernel.ipkernel", "labkit.setup",
-                  "labkit.checks", "labkit.fixtures"]
-GRADER_PRELOAD = ["nbgrader.apps", "nbgrader.preprocessors", "nbclient", "jupyter_client.manager", "sqlalchemy"]
+# not the kit's checks; the debugger every IPython kernel imports when it starts), and what every nbgrader run
+# imports. Not ipykernel.kernelapp: it reads the environment the kernel is started with (JPY_PARENT_PID) when it
+# is imported.
+KERNEL_PRELOAD = ["numpy", "torch", "torchvision", "PIL.Image", "nbformat", "ipykernel.ipkernel", "ipykernel.debugger",
+                  "psutil", "labkit.setup", "labkit.checks", "labkit.fixtures"]
+GRADER_PRELOAD = ["nbgrader.apps", "nbgrader.preprocessors", "nbclient", "jupyter_client.manager", "IPython",
+                  "sqlalchemy"]
 # What a grading kernel must not see: the course's private files (the kit's own solutions/ too).
 HIDDEN = (layout.SOURCE_DIR, layout.SUBMITTED, layout.AUTOGRADED, layout.FEEDBACK, layout.REPORTS,
           layout.STATUS_DIR, layout.LOG_DIR, "gradebook.db", config.CONFIG_NAME, layout.CONFIG_FILE)
@@ -70,7 +72,7 @@ class Zygotes:
 @contextlib.contextmanager
 def zygotes() -> Iterator[Zygotes]:
     """Start the two zygotes for a grading run (a few seconds, once); stopped afterwards."""
-    env = process.tool_env(**{name: str(KERNEL_THREADS) for name in
+    env = process.tool_env(PYDEVD_DISABLE_FILE_VALIDATION="1", **{name: str(KERNEL_THREADS) for name in
                               ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")})
     with zygote.running(KERNEL_PRELOAD, env) as kernels, zygote.running(GRADER_PRELOAD, env) as graders:
         yield Zygotes(kernels, graders)

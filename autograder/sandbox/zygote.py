@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import gc
 import importlib
 import json
 import os
@@ -67,8 +68,8 @@ def running(preload: list[str], env: dict[str, str]) -> Iterator[str]:
 
 
 def serve(path: str, preload: list[str]) -> None:
-    """Listen on `path` (before importing, so that clients may queue), import `preload`, then fork a supervisor
-    for each connection until standard input closes; then remove the socket's folder."""
+    """Listen on `path` (before importing, so that clients may queue), import `preload` and freeze it out of the
+    garbage collector's reach, then fork a supervisor for each connection until standard input closes; then remove the socket's folder."""
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     os.chmod(path, 0o600)
@@ -78,6 +79,8 @@ def serve(path: str, preload: list[str]) -> None:
             importlib.import_module(name)
         except Exception as error:  # the program imports it again and shows the error where it belongs
             print(f"course zygote: could not import {name}: {error}", file=sys.stderr)
+    gc.collect()
+    gc.freeze()  # what the imports made is never collected: no fork scans it (or copies its pages to do so)
     while True:
         ready, _, _ = select.select([listener, sys.stdin], [], [], 1.0)
         if sys.stdin in ready and not os.read(sys.stdin.fileno(), 1):
