@@ -107,9 +107,9 @@ def check_vgg(make_layers, VGG, cfg) -> None:
     expect(len(convs) == VGG16_CONVS and len(pools) == VGG16_POOLS,
            f"make_layers(cfg) has {len(convs)} convolutions and {len(pools)} max pools, expected "
            f"{VGG16_CONVS} and {VGG16_POOLS}: one Conv2d(3x3, padding 1) + ReLU per number, one MaxPool2d(2, 2) per 'M'")
-    logits = VGG(features).eval()(torch.randn(2, 3, 32, 32))
-    expect_shape("VGG-16 logits", logits, (2, 10), "in_channels must follow the previous layer's width")
-    passed(f"VGG-16: {len(convs)} convolutions, {len(pools)} max pools, {count_parameters(VGG(features)):,} parameters")
+    model = VGG(features).eval()
+    expect_shape("VGG-16 logits", model(torch.randn(2, 3, 32, 32)), (2, 10), "in_channels must follow the previous layer's width")
+    passed(f"VGG-16: {len(convs)} convolutions, {len(pools)} max pools, {count_parameters(model):,} parameters")
 
 
 # Lab 2: option-A CIFAR ResNets.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Callable
 
 import torch
@@ -23,6 +24,22 @@ class Parts:
 def golden_outputs(cases: dict, parts) -> dict[str, torch.Tensor]:
     """Each golden case (name -> (part factory, input shape)) computed on the reference `parts`."""
     return {case: golden.golden_output(factory(parts), case, shape) for case, (factory, shape) in cases.items()}
+
+
+def without_values(check: Callable) -> Callable:
+    """`check` run with every tensor it makes on the meta device (shapes without values: no initialisation and no
+    arithmetic, for checks that read shapes, structure and parameter counts only), and run again as written when it
+    fails there, so that a failure, its message included, is always the one the CPU gives."""
+
+    @functools.wraps(check)
+    def run(*args, **kwargs):
+        try:
+            with torch.device("meta"):
+                return check(*args, **kwargs)
+        except Exception:  # an op without a meta kernel, a value read (.item()), or a real mistake
+            return check(*args, **kwargs)
+
+    return run
 
 
 def count(module: nn.Module) -> int:

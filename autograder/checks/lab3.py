@@ -17,7 +17,8 @@ from torch.utils.data import DataLoader, TensorDataset
 from torchvision import transforms
 
 from autograder.checks import golden
-from autograder.checks.common import Parts, count, expect_golden, expect_shape, overfits_one_batch
+from autograder.checks.common import (Parts, count, expect_golden, expect_shape, overfits_one_batch,
+                                      without_values)
 from labkit.labs import lab3
 
 LAB = "lab3"
@@ -187,6 +188,7 @@ def _network(ResNet) -> nn.Module:
         return ResNet(reference().ResidualBlock, [7, 7, 7])
 
 
+@without_values
 def resnet44_stage_shapes(ResNet) -> None:
     """Do the stages of ResNet44 (on the reference block) give 16x32x32, 32x16x16 and 64x8x8?"""
     model = _network(ResNet).eval()
@@ -198,6 +200,7 @@ def resnet44_stage_shapes(ResNet) -> None:
                          "make_layer: the first block gets the stride and the shortcut; update self.in_channels")
 
 
+@without_values
 def resnet44_param_count(ResNet) -> None:
     """Has ResNet44 (on the reference block) exactly 681,818 parameters?"""
     got = count(_network(ResNet))

@@ -18,7 +18,8 @@ import torchvision
 from torch import nn
 
 from autograder.checks import golden
-from autograder.checks.common import count, expect_shape, gradients_reach_every_parameter, overfits_one_batch
+from autograder.checks.common import (count, expect_shape, gradients_reach_every_parameter, overfits_one_batch,
+                                      without_values)
 from labkit import fixtures, fundus
 from labkit.labs import lab4
 
@@ -145,6 +146,7 @@ def _same_function(student: nn.Module, expected: nn.Module, what: str, shape: tu
         f"(tolerance {golden.TOLERANCE:g}). {hint}")
 
 
+@without_values
 def basic_block_shape(BasicBlock) -> None:
     """Does BasicBlock keep the size with stride 1 and halve it with stride 2?"""
     with torch.no_grad():
@@ -161,6 +163,7 @@ def basic_block_matches_torchvision(BasicBlock) -> None:
                    (2, 64, 8, 8), "conv1 (stride) -> bn1 -> ReLU -> conv2 -> bn2, add downsample(x), then ReLU")
 
 
+@without_values
 def bottleneck_shape(Bottleneck) -> None:
     """Does Bottleneck give 4 x channels and halve the size with stride 2?"""
     with torch.no_grad():
@@ -194,11 +197,13 @@ def _param_count(factory, name: str) -> None:
         f"check the blocks per stage, the channels (64, 128, 256, 512) and fc's input (512 * expansion)")
 
 
+@without_values
 def resnet18_param_count(resnet18) -> None:
     """Has resnet18() exactly 11,179,077 parameters?"""
     _param_count(resnet18, "resnet18")
 
 
+@without_values
 def resnet50_param_count(resnet50) -> None:
     """Has resnet50() exactly 23,518,277 parameters?"""
     _param_count(resnet50, "resnet50")
