@@ -26,10 +26,10 @@ def golden_outputs(cases: dict, parts) -> dict[str, torch.Tensor]:
     return {case: golden.golden_output(factory(parts), case, shape) for case, (factory, shape) in cases.items()}
 
 
-def without_values(check: Callable) -> Callable:
-    """`check` run with every tensor it makes on the meta device (shapes without values: no initialisation and no
-    arithmetic, for checks that read shapes, structure and parameter counts only), and run again as written when it
-    fails there, so that a failure, its message included, is always the one the CPU gives."""
+def meta_first(check: Callable) -> Callable:
+    """`check` run with every tensor it makes on the meta device: shapes without values, so no weight is initialised
+    and nothing computed, except what `golden.golden_output` fills with fixed weights and computes on the CPU; run
+    again as written when it fails there, so that a failure, its message included, is always the one the CPU gives."""
 
     @functools.wraps(check)
     def run(*args, **kwargs):

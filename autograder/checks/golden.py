@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import itertools
 import zlib
 from pathlib import Path
 from types import ModuleType
@@ -29,16 +30,23 @@ def fixed_value(name: str, like: torch.Tensor) -> torch.Tensor:
     g = _generator(name)
     shape = like.shape
     if name.endswith("running_var") or (name.endswith("weight") and like.dim() == 1):
-        return 0.5 + torch.rand(shape, generator=g).double()
+        return torch.rand(shape, generator=g).add_(0.5).double()
     if name.endswith("running_mean") or name.endswith("bias"):
-        return 0.1 * torch.randn(shape, generator=g).double()
+        return torch.randn(shape, generator=g).mul_(0.1).double()
     fan_in = max(1, like[0].numel()) if like.dim() > 1 else 1
-    return torch.randn(shape, generator=g).double() * (1.0 / fan_in) ** 0.5
+    return torch.randn(shape, generator=g).mul_((1.0 / fan_in) ** 0.5).double()
 
 
 def fix_weights(module: nn.Module) -> nn.Module:
-    """Cast `module` to float64, fill every float parameter and buffer by name, switch to eval."""
+    """Cast `module` to float64 on the CPU, fill every float parameter and buffer by name, switch to eval. A module
+    built on the meta device gets its storage here (integer buffers, BatchNorm's batch count, zero)."""
     module = module.double().eval()
+    if any(tensor.is_meta for tensor in itertools.chain(module.parameters(), module.buffers())):
+        module.to_empty(device="cpu")
+        for buffer in module.buffers():
+            if not buffer.is_floating_point():
+                buffer.zero_()
+    module.cpu()
     state = {name: fixed_value(name, value) if value.is_floating_point() else value
              for name, value in module.state_dict().items()}
     module.load_state_dict(state)
@@ -52,8 +60,10 @@ def fixed_input(case: str, shape: tuple[int, ...]) -> torch.Tensor:
 
 @torch.no_grad()
 def golden_output(module: nn.Module, case: str, shape: tuple[int, ...]) -> torch.Tensor:
-    """Output of `module` with fixed weights on the fixed input of `case`, on the CPU."""
-    return fix_weights(module.cpu())(fixed_input(case, shape))
+    """Output of `module` with fixed weights on the fixed input of `case`, on the CPU (also inside a check run on
+    the meta device: see common.meta_first)."""
+    with torch.device("cpu"):
+        return fix_weights(module)(fixed_input(case, shape))
 
 
 def relative_error(got: torch.Tensor, expected: torch.Tensor) -> float:
@@ -79,7 +89,7 @@ def load_goldens(lab_id: str, folder: Path = GOLDENS_DIR) -> dict[str, torch.Ten
     path = folder / f"{lab_id}.pt"
     if not path.is_file():
         raise FileNotFoundError(f"goldens {path} are missing: run `course build` to write them")
-    return torch.load(path, weights_only=True)
+    return torch.load(path, map_location="cpu", weights_only=True)
 
 
 def load_reference(lab_id: str, folder: Path = GOLDENS_DIR) -> ModuleType:

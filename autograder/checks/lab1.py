@@ -14,7 +14,7 @@ from torch import nn
 
 from autograder.checks import golden
 from autograder.checks.common import (Parts, count, expect_golden, expect_shape, gradients_reach_every_parameter,
-                                      overfits_one_batch, shape_of, without_values)
+                                      overfits_one_batch, shape_of, meta_first)
 
 LAB = "lab1"
 HELPERS = ("conv1x1", "conv3x3")
@@ -71,7 +71,7 @@ def _helper_pairs(conv1x1, conv3x3):
     return ((conv1x1, ref.conv1x1, 1), (conv3x3, ref.conv3x3, 3))
 
 
-@without_values
+@meta_first
 def conv_helpers_structure(conv1x1, conv3x3) -> None:
     """Are conv1x1/conv3x3 an nn.Sequential of Conv2d -> BatchNorm2d -> ReLU whose every Conv2d argument
     (kernel, stride, padding, dilation, groups, bias, ...) is the handout's, for every stride and padding?"""
@@ -93,6 +93,7 @@ def conv_helpers_structure(conv1x1, conv3x3) -> None:
 
 
 @torch.no_grad()
+@meta_first
 def conv_helpers_shape(conv1x1, conv3x3) -> None:
     """Do conv1x1/conv3x3 honour their stride and padding, and compute the handout's helper (same fixed
     weights and input, same output)?"""
@@ -114,7 +115,7 @@ def conv_helpers_shape(conv1x1, conv3x3) -> None:
 
 # --- ResidualBlock ----------------------------------------------------------------------------
 
-@without_values
+@meta_first
 def resblock_downsample_shape(ResidualBlock) -> None:
     """Does a downsampling block halve H and W and give out_channels channels?"""
     with golden.reference_parts(ResidualBlock, reference(), HELPERS):
@@ -124,7 +125,7 @@ def resblock_downsample_shape(ResidualBlock) -> None:
                   "stride 2 in self.layer's first 1x1 conv and in self.downsize")
 
 
-@without_values
+@meta_first
 def resblock_downsample_stride_position(ResidualBlock) -> None:
     """Is the stride-2 convolution of a downsampling block its first 1x1, as the handout says?"""
     with golden.reference_parts(ResidualBlock, reference(), HELPERS):
@@ -136,6 +137,7 @@ def resblock_downsample_stride_position(ResidualBlock) -> None:
         f"the handout puts stride 2 on the first 1x1 convolution, not on the 3x3")
 
 
+@meta_first
 def resblock_downsample_golden(ResidualBlock) -> None:
     """Does a downsampling block compute layer(x) + downsize(x) exactly as the reference?"""
     with golden.reference_parts(ResidualBlock, reference(), HELPERS):
@@ -145,7 +147,7 @@ def resblock_downsample_golden(ResidualBlock) -> None:
                    "Check self.layer (1x1 stride 2, 3x3 padding 1, 1x1), self.downsize (1x1 stride 2) and forward.")
 
 
-@without_values
+@meta_first
 def resblock_identity_shape(ResidualBlock) -> None:
     """Does a block without downsampling keep H and W and give out_channels channels?"""
     with golden.reference_parts(ResidualBlock, reference(), HELPERS):
@@ -155,7 +157,7 @@ def resblock_identity_shape(ResidualBlock) -> None:
                       (2, cout, 8, 8), "stride 1 everywhere, padding 1 on the 3x3; make_equal_channel when channels differ")
 
 
-@without_values
+@meta_first
 def resblock_identity_param_count(ResidualBlock) -> None:
     """Does a block create make_equal_channel only where in_channels != out_channels?"""
     ref = reference()
@@ -169,6 +171,7 @@ def resblock_identity_param_count(ResidualBlock) -> None:
                else "self.layer is 1x1 -> 3x3 -> 1x1 and make_equal_channel is one 1x1 conv"))
 
 
+@meta_first
 def resblock_identity_golden(ResidualBlock) -> None:
     """Does a block without downsampling compute layer(x) + x, projecting x only when needed?"""
     for case in ("resblock_identity_projected", "resblock_identity_same"):
@@ -187,7 +190,7 @@ def _resnet(ResNet50_layer4) -> nn.Module:
         return ResNet50_layer4()
 
 
-@without_values
+@meta_first
 def resnet50_stage_shape(ResNet50_layer4, stage: str) -> None:
     """Does `stage` turn its input into the handout table's size?"""
     model = _resnet(ResNet50_layer4)
@@ -195,13 +198,14 @@ def resnet50_stage_shape(ResNet50_layer4, stage: str) -> None:
                   STAGE_OUTPUTS[stage], STAGE_HINTS[stage])
 
 
+@meta_first
 def resnet50_stage_golden(ResNet50_layer4, stage: str) -> None:
     """Does `stage` compute exactly the reference's function (same layers, same order)?"""
     model = _resnet(ResNet50_layer4)
     _expect_golden(f"resnet50_{stage}", getattr(model, stage), STAGE_INPUTS[stage], f"Expected: {STAGE_HINTS[stage]}.")
 
 
-@without_values
+@meta_first
 def resnet50_head_shape(ResNet50_layer4) -> None:
     """Do avgpool and fc turn (N, 1024, 2, 2) into (N, 1024, 1, 1) and then 10 logits?"""
     model = _resnet(ResNet50_layer4)
@@ -211,7 +215,7 @@ def resnet50_head_shape(ResNet50_layer4) -> None:
                   "fc is nn.Linear(1024, num_classes) and num_classes defaults to 10")
 
 
-@without_values
+@meta_first
 def resnet50_param_count(ResNet50_layer4) -> None:
     """Has ResNet50_layer4 (on reference blocks) exactly the reference's number of parameters?"""
     ref = reference()
@@ -238,7 +242,7 @@ def _vgg_pattern(cfg, batch_norm: bool) -> list[str]:
     return [kind for v in cfg for kind in (["MaxPool2d"] if v == "M" else conv)]
 
 
-@without_values
+@meta_first
 def vgg_layers(make_layers) -> None:
     """Does make_layers emit Conv2d(3x3, padding 1) [+ BN] + ReLU per number and MaxPool2d(2, 2) per 'M'?"""
     cfg = reference().VGG16_CFG
@@ -257,7 +261,7 @@ def vgg_layers(make_layers) -> None:
             "each number is Conv2d(in_channels, v, kernel_size=3, padding=1)"
 
 
-@without_values
+@meta_first
 def vgg_param_count(make_layers) -> None:
     """Has VGG-16 built on your make_layers exactly the reference's number of parameters?"""
     ref = reference()
@@ -268,6 +272,7 @@ def vgg_param_count(make_layers) -> None:
         f"previous one's width as in_channels (start at 3, then set in_channels = v)")
 
 
+@meta_first
 def vgg_golden(make_layers) -> None:
     """Does VGG-16 on your make_layers compute exactly the reference's function?"""
     ref = reference()

@@ -15,7 +15,7 @@ from torch import nn
 
 from autograder.checks import accuracy, golden
 from autograder.checks.common import (Parts, count, expect_golden, expect_shape, gradients_reach_every_parameter,
-                                      overfits_one_batch, shape_of, without_values)
+                                      overfits_one_batch, shape_of, meta_first)
 from labkit.checks import CheckFailed
 from labkit.labs import lab2
 
@@ -49,7 +49,7 @@ CASES = {
 
 # --- IdentityPadding --------------------------------------------------------------------------
 
-@without_values
+@meta_first
 def identity_padding_shape(IdentityPadding) -> None:
     """Does IdentityPadding(16, 32, 2) turn (2, 16, 8, 8) into (2, 32, 4, 4)?"""
     expect_shape("IdentityPadding(16, 32, 2) on (2, 16, 8, 8)", shape_of(IdentityPadding(16, 32, 2), (2, 16, 8, 8)),
@@ -76,7 +76,7 @@ def _block(ResidualBlock, *args):
         return ResidualBlock(*args)
 
 
-@without_values
+@meta_first
 def resblock_kernel_stride_padding(ResidualBlock) -> None:
     """Are conv1 and conv2 3x3 with padding 1 and no bias, the stride on conv1 only?"""
     block = _block(ResidualBlock, 16, 32, 2, True)
@@ -89,7 +89,7 @@ def resblock_kernel_stride_padding(ResidualBlock) -> None:
         "conv1 maps in_channels to out_channels, conv2 out_channels to out_channels"
 
 
-@without_values
+@meta_first
 def resblock_shape(ResidualBlock) -> None:
     """Does a block keep the size with stride 1 and halve it with stride 2?"""
     expect_shape("ResidualBlock(16, 16) on (2, 16, 8, 8)", shape_of(_block(ResidualBlock, 16, 16), (2, 16, 8, 8)),
@@ -99,6 +99,7 @@ def resblock_shape(ResidualBlock) -> None:
                  "stride 2 on conv1 halves the size; the shortcut halves it too")
 
 
+@meta_first
 def resblock_golden(ResidualBlock) -> None:
     """Does a block compute relu(bn2(conv2(relu(bn1(conv1 x)))) + shortcut) exactly?"""
     for case in ("resblock_same", "resblock_down"):
@@ -114,7 +115,7 @@ def _network(resnet, n: int) -> nn.Module:
     return _resnet_class(resnet)(n, reference().ResidualBlock)
 
 
-@without_values
+@meta_first
 def resnet_stage_shapes(resnet) -> None:
     """Do the three stages of ResNet20 give 16x32x32, 32x16x16 and 64x8x8?"""
     model = _network(resnet, 3).eval()
@@ -126,7 +127,7 @@ def resnet_stage_shapes(resnet) -> None:
                          "get_layers: the first block gets the stage's stride and down_sample=(stride == 2)")
 
 
-@without_values
+@meta_first
 def resnet_param_counts(resnet) -> None:
     """Have ResNet20/32/44 (on the reference block) exactly the paper's parameter counts?"""
     for depth, expected in PARAMETERS.items():
@@ -136,7 +137,7 @@ def resnet_param_counts(resnet) -> None:
             f"only the first with the stride")
 
 
-@without_values
+@meta_first
 def resnet_depth_validation(resnet) -> None:
     """Does resnet(depth) build 6n+2 depths and raise ValueError for others?"""
     with golden.reference_parts(resnet, reference(), ("ResidualBlock", "IdentityPadding")):
@@ -150,6 +151,7 @@ def resnet_depth_validation(resnet) -> None:
             raise AssertionError(f"resnet({depth}) should raise ValueError: {depth} is not 6n + 2 with n >= 1")
 
 
+@meta_first
 def resnet_golden(resnet) -> None:
     """Does ResNet20 (on the reference block) compute exactly the reference's function?"""
     factory, shape = CASES["resnet20"]

@@ -18,7 +18,7 @@ from torchvision import transforms
 
 from autograder.checks import golden
 from autograder.checks.common import (Parts, count, expect_golden, expect_shape, overfits_one_batch,
-                                      without_values)
+                                      meta_first)
 from labkit.labs import lab3
 
 LAB = "lab3"
@@ -175,6 +175,7 @@ def split_deterministic(split_indices) -> None:
 
 # --- ResNet44 -----------------------------------------------------------------------------------
 
+@meta_first
 def block_golden(ResidualBlock) -> None:
     """Does a block compute relu(bn2(conv2(relu(bn1(conv1 x)))) + shortcut(x)) exactly, with and without shortcut?"""
     for case in ("block_plain", "block_shortcut"):
@@ -188,7 +189,7 @@ def _network(ResNet) -> nn.Module:
         return ResNet(reference().ResidualBlock, [7, 7, 7])
 
 
-@without_values
+@meta_first
 def resnet44_stage_shapes(ResNet) -> None:
     """Do the stages of ResNet44 (on the reference block) give 16x32x32, 32x16x16 and 64x8x8?"""
     model = _network(ResNet).eval()
@@ -200,7 +201,7 @@ def resnet44_stage_shapes(ResNet) -> None:
                          "make_layer: the first block gets the stride and the shortcut; update self.in_channels")
 
 
-@without_values
+@meta_first
 def resnet44_param_count(ResNet) -> None:
     """Has ResNet44 (on the reference block) exactly 681,818 parameters?"""
     got = count(_network(ResNet))
@@ -209,6 +210,7 @@ def resnet44_param_count(ResNet) -> None:
         f"shortcut conv3 + BatchNorm2d only where the size or the channels change")
 
 
+@meta_first
 def resnet44_golden(ResNet) -> None:
     """Does ResNet44 (on the reference block) compute exactly the reference's function?"""
     factory, shape = CASES["resnet44"]

@@ -19,7 +19,7 @@ from torch import nn
 
 from autograder.checks import golden
 from autograder.checks.common import (count, expect_shape, gradients_reach_every_parameter, overfits_one_batch,
-                                      without_values)
+                                      meta_first)
 from labkit import fixtures, fundus
 from labkit.labs import lab4
 
@@ -146,7 +146,7 @@ def _same_function(student: nn.Module, expected: nn.Module, what: str, shape: tu
         f"(tolerance {golden.TOLERANCE:g}). {hint}")
 
 
-@without_values
+@meta_first
 def basic_block_shape(BasicBlock) -> None:
     """Does BasicBlock keep the size with stride 1 and halve it with stride 2?"""
     with torch.no_grad():
@@ -157,13 +157,14 @@ def basic_block_shape(BasicBlock) -> None:
                          "3x3 convolutions with padding 1, the stride on conv1, downsample when the shape changes")
 
 
+@meta_first
 def basic_block_matches_torchvision(BasicBlock) -> None:
     """Does BasicBlock compute torchvision's BasicBlock for the same weights?"""
     _same_function(BasicBlock(64, 128, 2), _torchvision_block("BasicBlock", 64, 128, 2), "BasicBlock(64, 128, 2)",
                    (2, 64, 8, 8), "conv1 (stride) -> bn1 -> ReLU -> conv2 -> bn2, add downsample(x), then ReLU")
 
 
-@without_values
+@meta_first
 def bottleneck_shape(Bottleneck) -> None:
     """Does Bottleneck give 4 x channels and halve the size with stride 2?"""
     with torch.no_grad():
@@ -174,6 +175,7 @@ def bottleneck_shape(Bottleneck) -> None:
                          "conv3 gives channels * expansion (4); the stride halves H and W")
 
 
+@meta_first
 def bottleneck_matches_torchvision(Bottleneck) -> None:
     """Does Bottleneck compute torchvision's Bottleneck for the same weights?"""
     _same_function(Bottleneck(256, 128, 2), _torchvision_block("Bottleneck", 256, 128, 2), "Bottleneck(256, 128, 2)",
@@ -197,13 +199,13 @@ def _param_count(factory, name: str) -> None:
         f"check the blocks per stage, the channels (64, 128, 256, 512) and fc's input (512 * expansion)")
 
 
-@without_values
+@meta_first
 def resnet18_param_count(resnet18) -> None:
     """Has resnet18() exactly 11,179,077 parameters?"""
     _param_count(resnet18, "resnet18")
 
 
-@without_values
+@meta_first
 def resnet50_param_count(resnet50) -> None:
     """Has resnet50() exactly 23,518,277 parameters?"""
     _param_count(resnet50, "resnet50")
@@ -215,11 +217,13 @@ def _matches(factory, name: str) -> None:
                    "first block of layer2-4 only")
 
 
+@meta_first
 def resnet18_matches_torchvision(resnet18) -> None:
     """Does resnet18() load torchvision's weights and compute its outputs?"""
     _matches(resnet18, "resnet18")
 
 
+@meta_first
 def resnet50_matches_torchvision(resnet50) -> None:
     """Does resnet50() load torchvision's weights and compute its outputs?"""
     _matches(resnet50, "resnet50")

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from autograder.checks import golden
-from autograder.checks.common import count, expect_shape, shape_of, without_values
+from autograder.checks.common import count, expect_shape, shape_of, meta_first
 from autograder.sandbox.verify import CellTimeout
 
 
@@ -32,7 +32,7 @@ class Drops(nn.Module):
         return self.conv(x)
 
 
-@without_values
+@meta_first
 def keeps_size(factory) -> str:
     """A check like the labs': (2, 3, 8, 8) -> (2, 8, 8, 8); returns where its parameters were made."""
     model = factory()
@@ -60,7 +60,7 @@ def test_counts_on_meta_are_the_cpus():
     """Does a parameter count on the meta device equal the CPU's?"""
     def network():
         return nn.Sequential(nn.Conv2d(3, 64, 3), nn.BatchNorm2d(64), nn.Linear(64, 10))
-    assert without_values(lambda: count(network()))() == count(network()) == 1792 + 128 + 650
+    assert meta_first(lambda: count(network()))() == count(network()) == 1792 + 128 + 650
 
 
 @pytest.mark.parametrize("stop", [KeyboardInterrupt, CellTimeout])
@@ -68,7 +68,7 @@ def test_an_interrupted_check_is_not_run_again(stop):
     """Does an interrupt or the re-run's cell time limit end the check instead of starting it again on the CPU?"""
     runs = []
 
-    @without_values
+    @meta_first
     def interrupted():
         runs.append(torch.empty(1).device.type)
         raise stop()
@@ -86,3 +86,24 @@ def test_fixed_values_are_float64_and_fixed_by_name():
     assert first.dtype == torch.float64 and first.shape == like.shape
     assert torch.equal(first, again) and not torch.equal(first, other)
     assert 0.5 < first.std().item() * (8 * 3 * 3) ** 0.5 < 2  # scaled by 1 / sqrt(fan_in)
+
+
+def test_a_golden_of_a_network_built_on_meta_is_the_cpus():
+    """Does a network built on the meta device give, with fixed weights, exactly the CPU-built network's output?"""
+    def network():
+        return nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.Conv2d(8, 4, 1))
+    with torch.device("meta"):
+        on_meta = network()
+    got = golden.golden_output(on_meta, "case", (2, 3, 6, 6))
+    assert got.device.type == "cpu" and got.dtype == torch.float64
+    assert torch.equal(got, golden.golden_output(network(), "case", (2, 3, 6, 6)))
+    assert on_meta[1].num_batches_tracked.item() == 0
+
+
+def test_a_golden_check_computes_on_the_cpu_inside_a_meta_check():
+    """Inside a check run on the meta device, does golden_output still compute real values on the CPU?"""
+    @meta_first
+    def output():
+        return golden.golden_output(nn.Conv2d(3, 4, 1), "case", (1, 3, 2, 2))
+    got = output()
+    assert got.device.type == "cpu" and torch.equal(got, golden.golden_output(nn.Conv2d(3, 4, 1), "case", (1, 3, 2, 2)))

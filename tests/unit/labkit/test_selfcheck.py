@@ -39,3 +39,11 @@ def test_undefined_names_are_named(capsys):
     """Does a part whose cell was never run say which names are missing?"""
     self_check.selfcheck("lab2", {})
     assert "not defined yet: IdentityPadding (run its cell)" in capsys.readouterr().out
+
+
+def test_grading_skips_the_self_check(capsys, monkeypatch):
+    """While grading, does the self-check say it is skipped and run no check (the hidden tests grade every part)?"""
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    assert self_check.selfcheck("lab2", {}) == {}
+    out = capsys.readouterr().out
+    assert "skipped while grading" in out and "not defined yet" not in out
