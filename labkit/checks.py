@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import torch
 from torch import nn
 
+from labkit.device import meta_first
 from labkit.labs import lab2, lab3, lab4
+from labkit.setup import is_grading
 
 # Lab 1: for a (2, 3, 32, 32) input, each stage's output (C, H, W) and where to look when it is off.
 RESNET50_STAGES = (
@@ -21,6 +25,19 @@ VGG16_CONVS, VGG16_POOLS = 13, 5
 
 class CheckFailed(AssertionError):
     """A visible check found something to fix; the message says what and where."""
+
+
+def fast_while_grading(check):
+    """While grading, `check` runs on the meta device first (labkit.device.meta_first: the same verdict without
+    initialising or computing anything); in a student's own run always as written, so that a tensor printed in
+    their code shows its values."""
+    fast = meta_first(check)
+
+    @functools.wraps(check)
+    def run(*args, **kwargs):
+        return (fast if is_grading() else check)(*args, **kwargs)
+
+    return run
 
 
 def passed(message: str) -> None:
@@ -51,6 +68,7 @@ def build(factory, *args, what: str):
         raise CheckFailed(f"{what} is not written yet: replace `raise NotImplementedError()`") from None
 
 
+@fast_while_grading
 def check_conv_helpers(conv1x1, conv3x3) -> None:
     """conv1x1/conv3x3 return Conv -> BatchNorm -> ReLU with the given stride and padding."""
     x = torch.randn(2, 8, 16, 16)
@@ -73,6 +91,7 @@ def expect_block_shapes(ResidualBlock, cases) -> None:
         expect_shape(f"ResidualBlock{args} on {shape}", block(torch.randn(shape)), expected, hint)
 
 
+@fast_while_grading
 def check_residual_block(ResidualBlock) -> None:
     """Both kinds of block keep or halve the size and give out_channels channels."""
     expect_block_shapes(ResidualBlock, [
@@ -85,6 +104,7 @@ def check_residual_block(ResidualBlock) -> None:
     passed("ResidualBlock: shapes right with and without downsampling")
 
 
+@fast_while_grading
 def check_resnet50(ResNet50_layer4) -> None:
     """Every stage of ResNet50_layer4 gives the handout table's size for a 32x32 input."""
     model = build(ResNet50_layer4, what="ResNet50_layer4").eval()
@@ -99,6 +119,7 @@ def check_resnet50(ResNet50_layer4) -> None:
     passed(f"logits: {tuple(logits.shape)}; {count_parameters(model):,} parameters")
 
 
+@fast_while_grading
 def check_vgg(make_layers, VGG, cfg) -> None:
     """make_layers(cfg) builds VGG-16's 13 convolutions and 5 poolings; VGG maps 32x32 to 10 logits."""
     features = build(make_layers, cfg, what="make_layers")
@@ -128,6 +149,7 @@ def check_identity_padding(IdentityPadding) -> None:
     passed("IdentityPadding: subsampled input, then zero channels")
 
 
+@fast_while_grading
 def check_basic_block(ResidualBlock) -> None:
     """A block keeps the size with stride 1 and halves it with stride 2."""
     expect_block_shapes(ResidualBlock, [
@@ -137,6 +159,7 @@ def check_basic_block(ResidualBlock) -> None:
     passed("ResidualBlock: shapes right with stride 1 and 2")
 
 
+@fast_while_grading
 def check_cifar_resnet(resnet) -> None:
     """resnet(depth) gives 10 logits and the paper's parameter count for depths 20, 32, 44."""
     for depth, expected in CIFAR_RESNET_PARAMETERS.items():
@@ -185,6 +208,7 @@ def check_split(split_indices) -> None:
     passed("split_indices: 45,000 train and 5,000 validation indices, disjoint")
 
 
+@fast_while_grading
 def check_resnet44(resnet44) -> None:
     """resnet44() gives 10 logits and 681,818 parameters."""
     model = build(resnet44, what="resnet44")
@@ -237,6 +261,7 @@ def check_fundus_dataset(RetinopathyDataset) -> None:
     passed(f"RetinopathyDataset: {len(rows)} items, image {tuple(image.shape)} {image.dtype} in [0, 1], label {label}")
 
 
+@fast_while_grading
 def check_transfer_blocks(BasicBlock, Bottleneck) -> None:
     """BasicBlock keeps or halves the size; Bottleneck gives 4 x channels."""
     expect_block_shapes(BasicBlock, [

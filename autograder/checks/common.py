@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Callable
 
 import torch
@@ -24,22 +23,6 @@ class Parts:
 def golden_outputs(cases: dict, parts) -> dict[str, torch.Tensor]:
     """Each golden case (name -> (part factory, input shape)) computed on the reference `parts`."""
     return {case: golden.golden_output(factory(parts), case, shape) for case, (factory, shape) in cases.items()}
-
-
-def meta_first(check: Callable) -> Callable:
-    """`check` run with every tensor it makes on the meta device: shapes without values, so no weight is initialised
-    and nothing computed, except what `golden.golden_output` fills with fixed weights and computes on the CPU; run
-    again as written when it fails there, so that a failure, its message included, is always the one the CPU gives."""
-
-    @functools.wraps(check)
-    def run(*args, **kwargs):
-        try:
-            with torch.device("meta"):
-                return check(*args, **kwargs)
-        except Exception:  # an op without a meta kernel, a value read (.item()), or a real mistake
-            return check(*args, **kwargs)
-
-    return run
 
 
 def count(module: nn.Module) -> int:

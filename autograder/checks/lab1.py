@@ -14,7 +14,8 @@ from torch import nn
 
 from autograder.checks import golden
 from autograder.checks.common import (Parts, count, expect_golden, expect_shape, gradients_reach_every_parameter,
-                                      overfits_one_batch, shape_of, meta_first)
+                                      overfits_one_batch, shape_of)
+from labkit.device import meta_first
 
 LAB = "lab1"
 HELPERS = ("conv1x1", "conv3x3")
@@ -92,8 +93,8 @@ def conv_helpers_structure(conv1x1, conv3x3) -> None:
             assert block[1].num_features == 16, f"{call}: BatchNorm2d must normalise out_channels=16"
 
 
-@torch.no_grad()
 @meta_first
+@torch.no_grad()
 def conv_helpers_shape(conv1x1, conv3x3) -> None:
     """Do conv1x1/conv3x3 honour their stride and padding, and compute the handout's helper (same fixed
     weights and input, same output)?"""

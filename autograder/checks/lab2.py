@@ -15,8 +15,9 @@ from torch import nn
 
 from autograder.checks import accuracy, golden
 from autograder.checks.common import (Parts, count, expect_golden, expect_shape, gradients_reach_every_parameter,
-                                      overfits_one_batch, shape_of, meta_first)
+                                      overfits_one_batch, shape_of)
 from labkit.checks import CheckFailed
+from labkit.device import meta_first
 from labkit.labs import lab2
 
 LAB = "lab2"

@@ -17,8 +17,8 @@ from torch.utils.data import DataLoader, TensorDataset
 from torchvision import transforms
 
 from autograder.checks import golden
-from autograder.checks.common import (Parts, count, expect_golden, expect_shape, overfits_one_batch,
-                                      meta_first)
+from autograder.checks.common import Parts, count, expect_golden, expect_shape, overfits_one_batch
+from labkit.device import meta_first
 from labkit.labs import lab3
 
 LAB = "lab3"

@@ -18,9 +18,9 @@ import torchvision
 from torch import nn
 
 from autograder.checks import golden
-from autograder.checks.common import (count, expect_shape, gradients_reach_every_parameter, overfits_one_batch,
-                                      meta_first)
+from autograder.checks.common import count, expect_shape, gradients_reach_every_parameter, overfits_one_batch
 from labkit import fixtures, fundus
+from labkit.device import meta_first
 from labkit.labs import lab4
 
 LAB = "lab4"

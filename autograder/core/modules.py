@@ -6,7 +6,7 @@ a test instead of silently dropping out of the grader.
 
 from __future__ import annotations
 
-SANDBOX = "autograder.sandbox"                      # `python -m`: runs a command in the sandbox (the user probe)
+PROBE = "autograder.sandbox.probe"                  # `python -m`: can a kernel run as the unprivileged user?
 ZYGOTE = "autograder.sandbox.zygote"                # `python -m`: forks grading kernels, re-runs and nbgrader runs
 ISOLATION = "autograder.sandbox.isolation"          # imported by the isolation probe
 VERIFY = "autograder.sandbox.verify"                # `python -m`: the clean re-run of the hidden tests
@@ -25,5 +25,5 @@ def lab_checks(lab_id: str) -> str:
 
 def every_name(lab_ids) -> list[str]:
     """Every module (or module.attribute) named above, for the labs `lab_ids`."""
-    return [SANDBOX, ZYGOTE, ISOLATION, VERIFY, FEEDBACK_PREPROCESSOR, LATE_PENALTY, EXECUTE, CHECKS, *CHECK_HELPERS,
+    return [PROBE, ZYGOTE, ISOLATION, VERIFY, FEEDBACK_PREPROCESSOR, LATE_PENALTY, EXECUTE, CHECKS, *CHECK_HELPERS,
             *(lab_checks(lab_id) for lab_id in lab_ids)]

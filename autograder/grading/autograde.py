@@ -41,10 +41,11 @@ def to_grade(course: config.Course, lab_id: str, status: dict[str, Outcome], onl
     return [name for name in names if name not in done], done
 
 
-def protections(course: config.Course, lab_id: str, echo) -> tuple[bool, bool]:
-    """(isolated, as an unprivileged user): what this machine allows; logged, and warned about when missing."""
+def protections(course: config.Course, lab_id: str, echo, kernels: str) -> tuple[bool, bool]:
+    """(isolated, as an unprivileged user): what this machine allows (the user probed as a fork of the kernels'
+    zygote `kernels`); logged, and warned about when missing."""
     isolated, why_not = isolation.isolation_available()
-    as_user, why_root = session.user_available() if isolated else (False, "")
+    as_user, why_root = session.user_available(kernels) if isolated else (False, "")
     for line in session.protections(cgroups_available(), isolated, why_not, as_user, why_root):
         outcomes_file.log(course, lab_id, f"protection: {line}")
     if not isolated:
@@ -95,8 +96,8 @@ def record(course: config.Course, lab_id: str, status: dict[str, Outcome], outco
 def local_workers(course: config.Course, lab_id: str, names: list[str], workers: int,
                   echo) -> Iterator[tuple[Outcome, str, str]]:
     """(outcome, nbgrader's output, "") of each submission as it finishes, `workers` at a time on this machine."""
-    isolated, as_user = protections(course, lab_id, echo)
     with zygotes() as forks, ThreadPoolExecutor(max_workers=workers) as pool:
+        isolated, as_user = protections(course, lab_id, echo, forks.kernels)
         futures = [pool.submit(grade_one, course, lab_id, student, isolated, as_user, forks) for student in names]
         for future in as_completed(futures):
             yield *future.result(), ""

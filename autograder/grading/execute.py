@@ -16,6 +16,7 @@ import subprocess
 from nbclient.exceptions import DeadKernelError
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
+from traitlets import default
 
 from autograder.core import notebooks
 from autograder.grading.outputs import DIED, NOT_RUN
@@ -33,7 +34,13 @@ def error_output(name: str, text: str) -> NotebookNode:
 
 
 class WatchedExecute(Execute):
-    """Execute, except that a dead kernel ends the run with every remaining code cell marked, not the notebook lost."""
+    """Execute, except that a dead kernel ends the run with every remaining code cell marked, not the notebook lost,
+    and that the kernel is killed when the notebook has run (a grading kernel has nothing to save: a graceful
+    shutdown only risks a kernel that does not exit, and nbclient's 5 s wait for it)."""
+
+    @default("shutdown_kernel")
+    def _kill_when_done(self) -> str:
+        return "immediate"
 
     def preprocess(self, nb, resources=None, km=None):
         self.death: dict | None = None

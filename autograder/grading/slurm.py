@@ -24,7 +24,7 @@ from typing import Iterator
 from autograder.core import layout, process
 from autograder.core.errors import BuildError
 from autograder.grading.outcome import Outcome, load_status
-from autograder.grading.submission import file_hash, grade_one, limits
+from autograder.grading.submission import file_hash, grade_one, limits, zygotes
 from autograder.sandbox import isolation, session
 from labkit import config
 
@@ -115,8 +115,9 @@ def grade_task(root: str, lab_id: str, student: str) -> tuple[Outcome, str, str]
     """On a node: grade one submission as a local worker does. (outcome, nbgrader's output, where it ran)."""
     course = config.load(root)
     isolated, _ = isolation.isolation_available()
-    as_user = session.user_available()[0] if isolated else False
-    outcome, output = grade_one(course, lab_id, student, isolated, as_user)
+    with zygotes() as forks:
+        as_user = session.user_available(forks.kernels)[0] if isolated else False
+        outcome, output = grade_one(course, lab_id, student, isolated, as_user, forks)
     return outcome, output, where_it_ran(isolated)
 
 

@@ -10,7 +10,6 @@ runs the kernel. Protections the platform lacks are skipped and named by `protec
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import shutil
@@ -29,19 +28,17 @@ KERNEL_NAME = "course-sandbox"
 CLIENT = str(Path(__file__).with_name("client.py"))
 
 PROBE_LIMITS = Limits(cell_timeout=60, notebook_timeout=60, cpu_time=60, memory=4096, processes=64, output=256)
-USER_PROBE = (f"import importlib.util, os, sys, ipykernel, {modules.VERIFY}; "
-              "assert importlib.util.find_spec('torch'); open(os.path.join(sys.argv[1], 'ok'), 'w').write('1')")
 
 
-@functools.cache
-def user_available() -> tuple[bool, str]:
-    """(whether a kernel can run as SANDBOX_USER in the sandbox: its Python, packages and kit readable, why not)."""
+def user_available(zygote: str) -> tuple[bool, str]:
+    """(whether a kernel can run as SANDBOX_USER in the sandbox, why not): a fork of the kernels' zygote `zygote`,
+    isolated as that user, imports what a kernel imports (its Python, packages and the kit readable)."""
     folder = Path(tempfile.mkdtemp(prefix="course-user-probe-"))
     try:
         os.chown(folder, *SANDBOX_USER)
-        command = [*launcher(PROBE_LIMITS, None, Isolation([], str(folder), list(SANDBOX_USER))),
-                   sys.executable, "-c", USER_PROBE, str(folder)]
-        done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+        box = sandbox(PROBE_LIMITS, None, Isolation([], str(folder), list(SANDBOX_USER)))
+        done = subprocess.run(client_command(zygote, box, modules.PROBE, str(folder)), capture_output=True, text=True,
+                              timeout=60)
         works = (folder / "ok").is_file()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -80,11 +77,6 @@ def protections(cgroup: bool, isolated: bool, why_not: str = "", user: bool = Fa
 def sandbox(limits: Limits, cgroup: Path | None, isolation: Isolation | None) -> dict:
     """What `enter_sandbox` is given: the limits, the cgroup to join ("" for none), the isolation plan (or None)."""
     return {"limits": asdict(limits), "cgroup": str(cgroup or ""), "plan": asdict(isolation) if isolation else None}
-
-
-def launcher(limits: Limits, cgroup: Path | None, isolation: Isolation | None) -> list[str]:
-    """`python -m autograder.sandbox SANDBOX --`: put before a command to exec it in the sandbox (a new process)."""
-    return [sys.executable, "-m", modules.SANDBOX, json.dumps(sandbox(limits, cgroup, isolation)), "--"]
 
 
 def client_command(zygote: str, box: dict, module: str, *args: str) -> list[str]:
@@ -128,13 +120,6 @@ def enter_sandbox(box: dict, args: list[str]) -> None:
             hand_over_connection_file(args, isolation.user)
         isolate(isolation)
         drop_privileges(isolation.user)
-
-
-def main(argv: list[str]) -> None:
-    """SANDBOX_JSON -- COMMAND: enter the sandbox, then exec the command."""
-    command = argv[2:]
-    enter_sandbox(json.loads(argv[0]), command)
-    os.execv(command[0], command)
 
 
 class Session:

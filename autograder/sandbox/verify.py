@@ -138,10 +138,18 @@ def kit_code(modules: list[types.ModuleType]) -> dict[types.CodeType, dict]:
         for value in vars(module).values():
             members = vars(value).values() if inspect.isclass(value) else [value]
             for member in members:
-                function = getattr(member, "__wrapped__", member)
+                function = _undecorated(member)
                 if isinstance(function, types.FunctionType) and function.__module__ == module.__name__:
                     add(function.__code__, vars(module))
     return found
+
+
+def _undecorated(member):
+    """The function under `member`'s decorators (meta_first, torch.no_grad, ...): its frames are the check's."""
+    try:
+        return inspect.unwrap(member) if callable(member) else member
+    except ValueError:  # a wrapper loop
+        return member
 
 
 def message(error: BaseException, trusted: dict[types.CodeType, dict]) -> str:

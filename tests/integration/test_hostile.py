@@ -5,6 +5,7 @@ Every payload is bounded (6 GiB at most, 200 sleeping processes at most, 3 MB of
 machine is safe even where a protection is missing.
 """
 
+import functools
 import html
 import json
 import os
@@ -29,6 +30,7 @@ from autograder.feedback import notes
 from autograder.grading import autograde
 from autograder.grading import gradebook
 from autograder.grading import outcome
+from autograder.grading import submission
 from autograder.reports import gradescope, records
 from autograder.sandbox import isolation
 from autograder.sandbox import session
@@ -69,8 +71,18 @@ CONFUSION_POINTS = 8
 # Every answer cell of the skeleton replaced by one line that borrows the instructor's reference parts.
 BORROWER, BORROW = "borrows_the_reference", f"from autograder.goldens.{LAB}_reference import *"
 ISOLATED, WHY_NOT = isolation.isolation_available()
-AS_USER, WHY_ROOT = session.user_available() if ISOLATED else (False, WHY_NOT)
 SHADOW = Path("/etc/shadow")  # readable by root alone on Debian
+
+
+@functools.cache
+def kernel_user() -> tuple[bool, str]:
+    """(whether grading kernels run as the unprivileged user here, why not), probed once as a grading run does."""
+    if not ISOLATED:
+        return False, WHY_NOT
+    with submission.zygotes() as forks:
+        return session.user_available(forks.kernels)
+
+
 KIT_CHECKS = Path(layout.KIT_DIR, "autograder", "checks", "lab4.py")
 # Payloads that only an isolated kernel may meet: without isolation they would damage the course or the kit.
 TRY = "try:\n    {action}\n    print('DONE {name}')\nexcept OSError as error:\n    print('BLOCKED {name}', error)\n"
@@ -124,7 +136,7 @@ def course(kit, tmp_path_factory):
     paths = {"gradebook": str(course.root / "gradebook.db"), "source": str(layout.source_notebook(course, LAB))}
     reach = [TRY.format(action=action.format(**paths), name=name)
              for name, action in ISOLATION_PAYLOADS.items()] if ISOLATED else []
-    if AS_USER and SHADOW.is_file():
+    if kernel_user()[0] and SHADOW.is_file():
         reach += [TRY.format(action=action, name=name) for name, action in USER_PAYLOADS.items()]
     if reach:
         payloads[REACHER] = ("metrics_answer", "\n".join(reach))
@@ -310,9 +322,11 @@ def test_isolated_kernel_blocks(course, first_run, payload):
     expect_blocked(course, first_run, payload)
 
 
-@pytest.mark.skipif(not (AS_USER and SHADOW.is_file()), reason=f"no unprivileged kernel user ({WHY_ROOT}) or no /etc/shadow")
 def test_kernel_runs_as_an_unprivileged_user(course, first_run):
     """Does the kernel run as nobody, so that a file only root may read (/etc/shadow) stays out of reach?"""
+    as_user, why_root = kernel_user()
+    if not (as_user and SHADOW.is_file()):
+        pytest.skip(f"no unprivileged kernel user ({why_root}) or no /etc/shadow")
     expect_blocked(course, first_run, "reads_root_only_files")
     assert "protection: user: the kernel runs as uid 65534 (nobody), not root: active" in \
         (course.root / "logs" / f"{LAB}-autograde.log").read_text()

@@ -1,12 +1,15 @@
 """Checks that read only shapes, structure and parameter counts run on the meta device, and give exactly the CPU's
 verdict: a check that cannot run there, or fails there, runs again as written."""
 
+import importlib
+
 import pytest
 import torch
 from torch import nn
 
 from autograder.checks import golden
-from autograder.checks.common import count, expect_shape, shape_of, meta_first
+from autograder.checks.common import count, expect_shape, shape_of
+from labkit.device import meta_first
 from autograder.sandbox.verify import CellTimeout
 
 
@@ -107,3 +110,24 @@ def test_a_golden_check_computes_on_the_cpu_inside_a_meta_check():
         return golden.golden_output(nn.Conv2d(3, 4, 1), "case", (1, 3, 2, 2))
     got = output()
     assert got.device.type == "cpu" and torch.equal(got, golden.golden_output(nn.Conv2d(3, 4, 1), "case", (1, 3, 2, 2)))
+
+
+@pytest.mark.parametrize("test", ["resnet50_stage_shape", "conv_helpers_shape"])
+def test_a_failed_meta_first_check_gives_students_its_message(test):
+    """Does a check run meta first (under torch.no_grad too) still count as the kit's code, so that the clean re-run
+    gives students its AssertionError, not 'an error raised while the test ran your code'?"""
+    import harness
+    from autograder import mistakes
+    from autograder.checks import lab1
+    from autograder.core import modules
+    from autograder.sandbox import verify
+
+    mistake = {"resnet50_stage_shape": "maxpool_padding_0", "conv_helpers_shape": "dilated_conv3x3"}[test]
+    wrong = next(m for m in mistakes.catalogue("lab1") if m.name == mistake)
+    parts = harness.definitions(harness.source_notebook("lab1"), mistakes.apply(harness.reference("lab1"), wrong))
+    trusted = verify.kit_code([importlib.import_module(name) for name in (*modules.CHECK_HELPERS, modules.lab_checks("lab1"))])
+    args = (parts["ResNet50_layer4"], "layer1") if test == "resnet50_stage_shape" else (parts["conv1x1"],
+                                                                                       parts["conv3x3"])
+    with pytest.raises(AssertionError) as failed:
+        getattr(lab1, test)(*args)
+    assert verify.message(failed.value, trusted).startswith("AssertionError: ")

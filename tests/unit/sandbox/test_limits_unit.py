@@ -10,7 +10,7 @@ import pytest
 
 from autograder.sandbox.isolation import Isolation
 from autograder.sandbox.limits import Limits
-from autograder.sandbox.session import CLIENT, KERNEL_NAME, launcher, protections, sandbox, write_kernel_spec
+from autograder.sandbox.session import CLIENT, KERNEL_NAME, protections, sandbox, write_kernel_spec
 
 LIMITS = Limits(cell_timeout=120, notebook_timeout=900, cpu_time=900, memory=4096, processes=64, output=256)
 RLIMITS = "limits: CPU time, data memory, file size and core dumps per kernel process (setrlimit): active"
@@ -95,18 +95,11 @@ def test_an_isolated_kernel_spec_carries_the_plan_and_a_private_home(tmp_path):
                            "HOME": "/tmp", "TMPDIR": "/tmp", "MPLCONFIGDIR": "/tmp/matplotlib"}
 
 
-def test_the_launcher_passes_the_same_sandbox(tmp_path):
-    """Does `python -m autograder.sandbox SANDBOX --` carry what the zygote's programs are given?"""
-    argv = launcher(LIMITS, tmp_path / "cgroup", None)
-    assert argv[:3] == [sys.executable, "-m", "autograder.sandbox"] and argv[-1] == "--"
-    assert json.loads(argv[3]) == sandbox(LIMITS, tmp_path / "cgroup", None)
-
-
 @pytest.mark.parametrize("how, expected", [("os._exit(7)", 7), ("os.kill(os.getpid(), signal.SIGTERM)", -15)],
                          ids=["exit code", "signal"])
 def test_the_isolating_parent_ends_as_its_child_did(how, expected):
-    """Does the launcher's waiting parent end with its child's exit code, or die of its child's signal, so that
-    the grader sees how the kernel died?"""
+    """Does the isolating parent (it waits for the sandboxed program) end with its child's exit code, or die of its
+    child's signal, so that the grader sees how the kernel died?"""
     code = ("import os, signal\nfrom autograder.sandbox.client import end_like\nchild = os.fork()\n"
             f"if child == 0:\n    {how}\n_, status = os.waitpid(child, 0)\nend_like(status)\n")
     assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == expected

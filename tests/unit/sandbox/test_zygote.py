@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.sandbox import isolation, zygote
+from autograder.sandbox import isolation, session, zygote
 from autograder.sandbox.limits import Limits
 from autograder.sandbox.session import client_command, sandbox
 
@@ -104,6 +104,14 @@ def test_an_isolated_program_has_no_capabilities_and_cannot_reach_the_zygote(for
     done = run(forks, folder, forks, box=box)
     assert done.stdout.split() == ["65534", "0000000000000000", "0000000000000000", "0000000000000000", "False"], \
         done.stderr
+
+
+@pytest.mark.skipif(not isolation.isolation_available()[0], reason="isolation is not available here")
+def test_the_kernel_user_is_probed_as_a_fork_of_the_zygote(forks, tmp_path):
+    """Does the probe run as the unprivileged user through the zygote, and say why when it cannot run?"""
+    assert session.user_available(forks) == (True, "")
+    works, why = session.user_available(str(tmp_path / "no-zygote"))
+    assert not works and "zygote" in why
 
 
 def test_the_zygote_ends_with_the_grading_run_and_leaves_nothing(program):
