@@ -129,7 +129,8 @@ def check_vgg(make_layers, VGG, cfg) -> None:
            f"make_layers(cfg) has {len(convs)} convolutions and {len(pools)} max pools, expected "
            f"{VGG16_CONVS} and {VGG16_POOLS}: one Conv2d(3x3, padding 1) + ReLU per number, one MaxPool2d(2, 2) per 'M'")
     model = VGG(features).eval()
-    expect_shape("VGG-16 logits", model(torch.randn(2, 3, 32, 32)), (2, 10), "in_channels must follow the previous layer's width")
+    expect_shape("VGG-16 logits", model(torch.randn(2, 3, 32, 32)), (2, 10),
+                 "in_channels must follow the previous layer's width")
     passed(f"VGG-16: {len(convs)} convolutions, {len(pools)} max pools, {count_parameters(model):,} parameters")
 
 

@@ -61,7 +61,7 @@ def fixed_input(case: str, shape: tuple[int, ...]) -> torch.Tensor:
 @torch.no_grad()
 def golden_output(module: nn.Module, case: str, shape: tuple[int, ...]) -> torch.Tensor:
     """Output of `module` with fixed weights on the fixed input of `case`, on the CPU (also inside a check run on
-    the meta device: see common.meta_first)."""
+    the meta device: see labkit.device.meta_first)."""
     with torch.device("cpu"):
         return fix_weights(module)(fixed_input(case, shape))
 
