@@ -69,7 +69,8 @@ def running(preload: list[str], env: dict[str, str]) -> Iterator[str]:
 
 def serve(path: str, preload: list[str]) -> None:
     """Listen on `path` (before importing, so that clients may queue), import `preload` and freeze it out of the
-    garbage collector's reach, then fork a supervisor for each connection until standard input closes; then remove the socket's folder."""
+    garbage collector's reach, then fork a supervisor for each connection until standard input closes; then remove
+    the socket's folder."""
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     os.chmod(path, 0o600)

@@ -27,3 +27,14 @@ def test_config_file_stops_nbgrader_on_a_bad_course_toml(kit, tmp_path, monkeypa
     monkeypatch.chdir(tmp_path)
     with pytest.raises(SystemExit, match="nbgrader_config.py: .*gradin"):
         exec(compile(nbconfig.CONFIG_TEXT, "nbgrader_config.py", "exec"), {"get_config": Config})
+
+
+def test_grading_kernels_are_killed_once_the_notebook_ran():
+    """Does the kit's Execute kill the kernel when the notebook has run (no graceful shutdown to wait 5 s for),
+    unless the configuration says otherwise?"""
+    from autograder.grading.execute import WatchedExecute
+
+    assert WatchedExecute().shutdown_kernel == "immediate"
+    configured = Config()
+    configured.WatchedExecute.shutdown_kernel = "graceful"
+    assert WatchedExecute(config=configured).shutdown_kernel == "graceful"
