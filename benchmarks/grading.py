@@ -4,9 +4,11 @@ the tests start, into the PostgreSQL server the tests start. With --plain, also 
 (nbgrader's own loop, one submission at a time, no sandbox and no clean re-run) on the same submissions.
 
     python benchmarks/grading.py [--lab lab1] [--workers 2] [--copies 1] [--students a,b] [--dir /tmp/grading-bench]
-                                 [--executor local|slurm] [--plain]
+                                 [--executor local|slurm] [--plain] [--idle] [--rounds 1]
 
-Prints seconds per submission for each run, the ratios, and whether every run gave the same scores.
+Prints seconds per submission for each run, the ratios, and whether every run gave the same scores. With
+--rounds N every run is repeated N times, the rounds interleaved (a machine whose speed drifts within the hour
+slows every way of grading alike), and the ratios are of the median runs.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import argparse
 import contextlib
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -105,27 +108,34 @@ def plain_nbgrader(course: config.Course, lab: str, students: list[str], runs: d
     seconds = time.monotonic() - started
     if done.returncode:
         raise SystemExit(f"plain nbgrader autograde {lab} failed:\n{(done.stdout + done.stderr)[-3000:]}")
-    name = "plain nbgrader, idle"
-    runs[name] = seconds / len(students)
-    print(f"{name:<28} {runs[name]:12.1f} {seconds:8.1f}", flush=True)
+    keep("plain nbgrader, idle", seconds, len(students), runs)
 
 
-def report(runs: dict[str, float], scores: dict[str, dict], base: str) -> None:
-    """Print the ratios to the run `base` and whether every run gave the same scores."""
-    print(f"ratios to {base}: " + ", ".join(f"{name} {runs[base] / value:.2f}x" for name, value in runs.items()))
-    same = all(value == scores[base] for value in scores.values())
+def keep(name: str, seconds: float, submissions: int, runs: dict[str, list[float]]) -> None:
+    """Add a run's seconds per submission to `runs[name]` and print its line."""
+    runs.setdefault(name, []).append(seconds / submissions)
+    print(f"{name:<28} {runs[name][-1]:12.1f} {seconds:8.1f}", flush=True)
+
+
+def report(runs: dict[str, list[float]], scores: dict[str, list[dict]], base: str) -> None:
+    """Print the ratios (of the medians, over rounds) to the run `base` and whether every run gave the same scores."""
+    median = {name: statistics.median(values) for name, values in runs.items()}
+    if any(len(values) > 1 for values in runs.values()):
+        print("medians: " + ", ".join(f"{name} {value:.1f}" for name, value in median.items()))
+    print(f"ratios to {base}: " + ", ".join(f"{name} {median[base] / value:.2f}x" for name, value in median.items()))
+    same = all(value == scores[base][0] for values in scores.values() for value in values)
     print(f"same scores in every run of the kit: {'yes' if same else 'NO'}")
     if not same:
-        for name, value in scores.items():
-            print(f"  {name}: {value}")
+        for name, values in scores.items():
+            print(f"  {name}: {values}")
 
 
 def run(course: config.Course, lab: str, students: list[str], name: str, runs: dict, scores: dict,
         **how) -> None:
     """Time one way of grading the class, print its line and keep its figures."""
-    seconds, scores[name] = timed(course, lab, students, **how)
-    runs[name] = seconds / len(students)
-    print(f"{name:<28} {runs[name]:12.1f} {seconds:8.1f}", flush=True)
+    seconds, outcome = timed(course, lab, students, **how)
+    scores.setdefault(name, []).append(outcome)
+    keep(name, seconds, len(students), runs)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -138,6 +148,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--executor", choices=("local", "slurm"), default="local",
                    help="slurm: local workers beside Slurm tasks, on the tests' cluster and PostgreSQL server")
     p.add_argument("--plain", action="store_true", help="also time plain nbgrader autograde, one at a time")
+    p.add_argument("--idle", action="store_true", help="only the idle runs (none beside a CPU-bound job)")
+    p.add_argument("--rounds", type=int, default=1, help="repeat every run, interleaved; ratios of the medians")
     args = p.parse_args(argv)
     with slurm_services() if args.executor == "slurm" else contextlib.nullcontext() as services:
         cluster = (*services, args.workers) if services else None
@@ -146,22 +158,23 @@ def main(argv: list[str] | None = None) -> None:
               f"{os.getloadavg()[0]:.2f} before")
         print(f"{'run':<28} {'s/submission':>12} {'total s':>8}")
         runs, scores = {}, {}
+        for _ in range(args.rounds):
+            if services:
+                for executor in ("local", "slurm"):
+                    name = f"{args.workers} {'worker(s)' if executor == 'local' else 'Slurm task(s)'}, idle"
+                    run(course, args.lab, students, name, runs, scores, busy=False, executor=executor,
+                        workers=args.workers if executor == "local" else 1)  # Slurm's: [cluster] parallelism
+            else:
+                for workers in sorted({1, args.workers}):
+                    for busy in (False,) if args.idle else (False, True):
+                        run(course, args.lab, students, f"{workers} worker(s), {'busy' if busy else 'idle'}", runs,
+                            scores, workers=workers, busy=busy)
+                if args.plain:
+                    plain_nbgrader(course, args.lab, students, runs)
         if services:
-            for executor in ("local", "slurm"):
-                name = f"{args.workers} {'worker(s)' if executor == 'local' else 'Slurm task(s)'}, idle"
-                run(course, args.lab, students, name, runs, scores, busy=False, executor=executor,
-                    workers=args.workers if executor == "local" else 1)  # Slurm's: [cluster] parallelism
-            local, slurm = runs.values()
+            local, slurm = (statistics.median(values) for values in runs.values())
             print(f"Slurm's overhead per task: {(slurm - local) * args.workers:.1f} s")
-            report(runs, scores, next(iter(runs)))
-        else:
-            for workers in sorted({1, args.workers}):
-                for busy in (False, True):
-                    run(course, args.lab, students, f"{workers} worker(s), {'busy' if busy else 'idle'}", runs,
-                        scores, workers=workers, busy=busy)
-            if args.plain:
-                plain_nbgrader(course, args.lab, students, runs)
-            report(runs, scores, "1 worker(s), idle")
+        report(runs, scores, next(iter(runs)))
     shutil.rmtree(args.dir, ignore_errors=True)
 
 
