@@ -16,10 +16,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from autograder.core.kernel_env import ACCURACY_ENV, DATA_ENV
 from labkit.checks import CheckFailed
 
-ACCURACY_ENV = "COURSE_ACCURACY_POINTS"  # "ZERO,FULL": test accuracy (%) worth no point, and every point
-DATA_ENV = "LABKIT_DATA"
 MAX_MIB = 64  # a saved state dict larger than this is refused unread
 BATCH = 500
 

@@ -19,9 +19,8 @@ from nbgrader.preprocessors import Execute
 from traitlets import default
 
 from autograder.core import notebooks
+from autograder.core.kernel_env import DEATH_RECORD
 from autograder.grading.outputs import DIED, NOT_RUN
-
-DEATH_RECORD = "COURSE_KERNEL_DEATH"
 
 
 def cell_name(cell, index: int) -> str:

@@ -20,14 +20,12 @@ from typing import Iterator
 
 import nbformat
 
-from autograder.checks import accuracy
-from autograder.core import layout, modules, notebooks, process
+from autograder.core import kernel_env, layout, modules, notebooks, process
 from autograder.grading import deaths, gradebook, jobs, outputs
-from autograder.grading.execute import DEATH_RECORD
 from autograder.grading.outcome import Outcome, load_status
 from autograder.grading.repair import Repaired, repair
 from autograder.sandbox.limits import Limits
-from autograder.sandbox import verify
+from autograder.sandbox import verdicts
 from autograder.sandbox.provenance import BORROWED
 from autograder.sandbox import zygote
 from autograder.sandbox.session import KERNEL_NAME, Session, client_command
@@ -153,9 +151,9 @@ def grading_env(course: config.Course, lab_id: str) -> dict[str, str]:
     """What the grading kernel and the clean re-run are told of course.toml (hidden from them): the data root, where
     tests read the grader's data sets, and the accuracy thresholds of a lab graded on a saved model."""
     lab = course.lab(lab_id)
-    env = {accuracy.DATA_ENV: str(course.data_root.resolve())}
+    env = {kernel_env.DATA_ENV: str(course.data_root.resolve())}
     if lab.accuracy_zero is not None:
-        env[accuracy.ACCURACY_ENV] = f"{lab.accuracy_zero:g},{lab.accuracy_full:g}"
+        env[kernel_env.ACCURACY_ENV] = f"{lab.accuracy_zero:g},{lab.accuracy_full:g}"
     return env
 
 
@@ -179,7 +177,7 @@ def run_in_sandbox(course: config.Course, lab_id: str, student: str, isolated: b
         nbgrader = client_command(forks.graders, None, "nbgrader", *autograde_args(
             lab_id, student, lab_limits, box.folder if isolated else None, submitted_dir))
         code, output = jobs.run_limited(nbgrader, course.root, lab_limits.notebook_timeout,
-                                        {**env, DEATH_RECORD: str(folder / "death.json")})
+                                        {**env, kernel_env.DEATH_RECORD: str(folder / "death.json")})
         death = deaths.read_record(folder / "death.json")
         lines, unverified = "", "the hidden tests were not re-run"
         if code == 0 and (death or not died(output)) and not outputs.cell_problems(graded)[1]:
@@ -187,7 +185,7 @@ def run_in_sandbox(course: config.Course, lab_id: str, student: str, isolated: b
             output += printed
         else:
             jobs.finish(verifier, 0)
-    return Run(code, output, verify.read_verdicts(lines), verify.read_values(lines), verify.read_notes(lines),
+    return Run(code, output, verdicts.read_verdicts(lines), verdicts.read_values(lines), verdicts.read_notes(lines),
                unverified, box.refused, death)
 
 
@@ -302,10 +300,10 @@ class Grader:
         passed = outputs.passed_tests(graded)
         if run.unverified and (not run.death or any(t not in run.verdicts for t in passed)):
             return self.not_graded(f"{run.unverified}; {self.kept}", regrade=True)
-        unavailable = [f"test {t}: {v[len(verify.UNAVAILABLE):]}" for t, v in run.verdicts.items()
-                       if v and v.startswith(verify.UNAVAILABLE)]
+        unavailable = [f"test {t}: {v[len(verdicts.UNAVAILABLE):]}" for t, v in run.verdicts.items()
+                       if v and v.startswith(verdicts.UNAVAILABLE)]
         if unavailable:
-            return self.not_graded(f"{verify.UNAVAILABLE}{'; '.join(unavailable)}; {self.kept}", regrade=True)
+            return self.not_graded(f"{verdicts.UNAVAILABLE}{'; '.join(unavailable)}; {self.kept}", regrade=True)
         tampering = tampered(run, passed, outputs.test_values(graded))
         zeroed = sorted(tampering)
         if zeroed or self.zeroed_before:

@@ -14,7 +14,8 @@ message raised by, or passed through, student code could carry anything the kern
     python -m autograder.sandbox.verify LAB CELL_TIMEOUT < NOTEBOOK > VERDICTS   (inside the grading sandbox)
 
 The notebook comes on stdin and the verdicts go to stdout, one JSON line per test as it is known (a
-notebook that kills the process keeps the verdicts of the tests before), not through files a kernel could write;
+notebook that kills the process keeps the verdicts of the tests before; autograder/sandbox/verdicts.py reads
+them), not through files a kernel could write;
 it warms up (imports, snapshot) before reading stdin, so it can be started while nbgrader runs.
 """
 
@@ -23,7 +24,6 @@ from __future__ import annotations
 import ast
 import importlib
 import inspect
-import json
 import os
 import signal
 import sys
@@ -35,7 +35,7 @@ import nbformat
 from autograder.core import modules as kit_modules
 from autograder.checks import accuracy
 from autograder.core import notebooks
-from autograder.sandbox import provenance
+from autograder.sandbox import provenance, verdicts
 
 # Modules whose attributes the hidden tests rely on; their classes and functions are restored too.
 # Every name must import: a module that does not fails the re-run (fail closed), it is never skipped.
@@ -166,18 +166,14 @@ def message(error: BaseException, trusted: dict[types.CodeType, dict]) -> str:
     if type(error) is NotImplementedError:
         return "NotImplementedError raised while the test ran your code: a part it uses is not written yet"
     if isinstance(error, accuracy.GraderUnavailable) and kit_only:
-        return f"{UNAVAILABLE}{error}"[:MESSAGE_LIMIT]
+        return f"{verdicts.UNAVAILABLE}{error}"[:MESSAGE_LIMIT]
     kind = type(error).__name__ if type(error).__module__ == "builtins" else "an error"
     return (f"{kind} raised while the test ran your code (run your code on a small input in the notebook to see "
             f"where)")
 
 
 MESSAGE_LIMIT = 300
-UNAVAILABLE = "the grader could not grade this test: "  # a verdict that makes the submission "needs regrading"
 VALUE = "__course_test_value__"  # where the clean re-run keeps the value a test cell ends with (partial credit)
-VALUE_KEY = "@value"             # the verdict line's key for that value
-NOTE_KEY = "@note"               # and for what the kit's check said of it (accuracy.note)
-KEYS = (VALUE_KEY, NOTE_KEY)
 
 
 def keeping_value(source: str) -> str:
@@ -215,7 +211,7 @@ def run(read_notebook: Callable[[], str], lab_id: str, cell_timeout: int = 120,
     modules = trusted_modules(lab_id)
     snapshot = Snapshot(modules)
     trusted = kit_code([sys.modules[name] for name in (*kit_modules.CHECK_HELPERS, kit_modules.lab_checks(lab_id))])
-    verdicts = {}
+    found = {}
     cells = [(cell.source, notebooks.nbgrader_meta(cell)["grade_id"] if notebooks.is_graded_test(cell) else None)
              for cell in nbformat.reads(read_notebook(), as_version=4).cells if cell.cell_type == "code"]
     # Settled before any student code runs: which cells are tests, and what code the notebook's cells hold.
@@ -232,48 +228,15 @@ def run(read_notebook: Callable[[], str], lab_id: str, cell_timeout: int = 120,
         signal.alarm(0)
         if test:
             error = result.error_in_exec or result.error_before_exec
-            verdicts[test] = None if error is None else message(error, trusted)
+            found[test] = None if error is None else message(error, trusted)
             value = number(shell.user_ns.pop(VALUE, None)) if error is None else None
             said = accuracy.take_note() if value is not None else None
             if error is None:
                 snapshot.restore()  # the test ran student code: the provenance check runs on the kit's own code
                 borrowed = origin.borrowed(shell.user_ns, provenance.graded_names(source, parts))
-                verdicts[test] = f"{provenance.BORROWED}{borrowed}" if borrowed else None
-            on_verdict(test, verdicts[test], value, said)
-    return verdicts
-
-
-def read_lines(text: str) -> list[dict]:
-    """The JSON lines `main` printed (those given before a death, when the run died)."""
-    lines = []
-    for line in text.splitlines():
-        try:
-            found = json.loads(line)
-        except (json.JSONDecodeError, TypeError, ValueError):
-            break  # a line cut short by a death
-        if not isinstance(found, dict):
-            break
-        lines.append(found)
-    return lines
-
-
-def read_verdicts(text: str) -> dict[str, str | None]:
-    """The verdicts `main` printed: grade_id -> None (passed) or the message."""
-    return {test: verdict for line in read_lines(text) for test, verdict in line.items() if test not in KEYS}
-
-
-def _extra(text: str, key: str) -> dict:
-    return {test: line[key] for line in read_lines(text) for test in line if test not in KEYS and line.get(key) is not None}
-
-
-def read_values(text: str) -> dict[str, float]:
-    """The numbers the passed test cells ended with (their partial scores), by grade_id."""
-    return _extra(text, VALUE_KEY)
-
-
-def read_notes(text: str) -> dict[str, str]:
-    """What the kit's checks said of those scores, by grade_id."""
-    return _extra(text, NOTE_KEY)
+                found[test] = f"{provenance.BORROWED}{borrowed}" if borrowed else None
+            on_verdict(test, found[test], value, said)
+    return found
 
 
 def main(argv: list[str]) -> None:
@@ -283,7 +246,7 @@ def main(argv: list[str]) -> None:
         os.dup2(quiet.fileno(), 1)
         sys.stdout = open(os.devnull, "w")
         run(sys.stdin.read, lab_id, int(cell_timeout), lambda test, verdict, value, said: print(
-            json.dumps({test: verdict, VALUE_KEY: value, NOTE_KEY: said}), file=verdicts_out, flush=True))
+            verdicts.line(test, verdict, value, said), file=verdicts_out, flush=True))
     verdicts_out.close()
 
 

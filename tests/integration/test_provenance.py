@@ -11,7 +11,7 @@ import harness
 from autograder import mistakes
 from autograder.checks import accuracy
 from autograder.core import modules
-from autograder.sandbox import provenance, verify
+from autograder.sandbox import provenance, verdicts
 from autograder.checks import golden
 
 # Each answer cell borrows every part by one of these routes, in turn: imported, exec of the kit's file, the
@@ -52,10 +52,10 @@ def test_borrowed_reference_scores_zero_in_the_clean_rerun(lab, tmp_path):
         done = subprocess.run([sys.executable, "-m", modules.VERIFY, lab, "120"], input=notebook, capture_output=True,
                               text=True, cwd=folder, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
-    verdicts = verify.read_verdicts(done.stdout)
-    assert verdicts and all(v is not None for v in verdicts.values()), [t for t, v in verdicts.items() if v is None]
-    borrowed = [t for t, v in verdicts.items() if v.startswith(provenance.BORROWED)]
-    assert len(borrowed) == len(verdicts), {t: v for t, v in verdicts.items() if t not in borrowed}
+    said = verdicts.read_verdicts(done.stdout)
+    assert said and all(v is not None for v in said.values()), [t for t, v in said.items() if v is None]
+    borrowed = [t for t, v in said.items() if v.startswith(provenance.BORROWED)]
+    assert len(borrowed) == len(said), {t: v for t, v in said.items() if t not in borrowed}
 
 
 def test_the_clean_rerun_scores_a_saved_model_and_says_why(tmp_path):
@@ -66,11 +66,11 @@ def test_the_clean_rerun_scores_a_saved_model_and_says_why(tmp_path):
         done = subprocess.run([sys.executable, "-m", modules.VERIFY, "lab2", "120"], input=notebook,
                               capture_output=True, text=True, cwd=folder, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert verify.read_verdicts(done.stdout)["saved_model_accuracy"] is None
-    assert verify.read_values(done.stdout)["saved_model_accuracy"] == 3.0
-    assert "100.00 % on the 100 test images" in verify.read_notes(done.stdout)["saved_model_accuracy"]
+    assert verdicts.read_verdicts(done.stdout)["saved_model_accuracy"] is None
+    assert verdicts.read_values(done.stdout)["saved_model_accuracy"] == 3.0
+    assert "100.00 % on the 100 test images" in verdicts.read_notes(done.stdout)["saved_model_accuracy"]
     with harness.graded_as_submitted("lab2", harness.reference("lab2")) as folder:
         env = {**os.environ, accuracy.DATA_ENV: str(tmp_path)}
         done = subprocess.run([sys.executable, "-m", modules.VERIFY, "lab2", "120"], input=notebook,
                               capture_output=True, text=True, cwd=folder, timeout=900, env=env)
-    assert verify.read_verdicts(done.stdout)["saved_model_accuracy"].startswith(verify.UNAVAILABLE)
+    assert verdicts.read_verdicts(done.stdout)["saved_model_accuracy"].startswith(verdicts.UNAVAILABLE)

@@ -68,3 +68,14 @@ def test_the_leak_filter_reads_every_check_file(kit):
     for lab_id in kit.labs:
         files = leaks.check_files(lab_id)
         assert files and all(path.is_file() for path in files), files
+
+
+def test_the_grading_process_imports_neither_torch_nor_nbgrader():
+    """Does a grading process (a Slurm task too) start without importing torch or nbgrader (the zygotes import them:
+    a task that grades one submission would pay for them twice)?"""
+    heavy = ("torch", "numpy", "nbgrader")
+    done = subprocess.run([sys.executable, "-c", "import sys, autograder.grading.autograde, autograder.grading.slurm; "
+                           f"print(sorted(set({heavy!r}) & set(sys.modules)))"], capture_output=True, text=True,
+                          cwd=KIT, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]", done.stdout

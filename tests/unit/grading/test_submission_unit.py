@@ -33,8 +33,9 @@ def test_a_partial_score_that_differs_in_the_clean_rerun_is_tampering():
 
 
 def test_the_clean_rerun_keeps_the_number_a_test_ends_with():
-    """Is a test cell's last expression kept for the re-run (and a cell without one run as it is)?"""
-    from autograder.sandbox import verify
+    """Is a test cell's last expression kept for the re-run (and a cell without one run as it is), and read back from
+    its lines (a line cut short by a death ends them)?"""
+    from autograder.sandbox import verdicts, verify
 
     namespace = {}
     exec(verify.keeping_value("x = 2\nx * 1.5"), namespace)
@@ -43,5 +44,5 @@ def test_the_clean_rerun_keeps_the_number_a_test_ends_with():
     assert verify.keeping_value("%time x") == "%time x"  # not Python: left to IPython
     assert [verify.number(v) for v in (2, 1.5, True, "3", None)] == [2.0, 1.5, None, None, None]
     lines = '{"t1": null, "@value": 1.5, "@note": "80 %"}\n{"t2": "AssertionError: x", "@value": null, "@note": null}\n{"t3'
-    assert verify.read_verdicts(lines) == {"t1": None, "t2": "AssertionError: x"}
-    assert (verify.read_values(lines), verify.read_notes(lines)) == ({"t1": 1.5}, {"t1": "80 %"})
+    assert verdicts.read_verdicts(lines) == {"t1": None, "t2": "AssertionError: x"}
+    assert (verdicts.read_values(lines), verdicts.read_notes(lines)) == ({"t1": 1.5}, {"t1": "80 %"})
