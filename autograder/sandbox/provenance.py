@@ -51,12 +51,29 @@ def notebook_code(sources: list[str], transform: Callable[[str], str]) -> set[tu
     found = set()
     for source in sources:
         for flags in COMPILE_FLAGS:
-            try:
-                module = compile(transform(source), "<cell>", "exec", flags=flags, dont_inherit=True)
-            except (SyntaxError, ValueError):
-                continue
-            found |= {fingerprint(code) for code in code_tree(module)}
+            found |= {fingerprint(code) for unit in compiled(transform(source), flags) for code in code_tree(unit)}
     return found
+
+
+def compiled(source: str, flags: int) -> list[types.CodeType]:
+    """`source` compiled as one module, and each of its statements on its own, as IPython runs a cell: the bytecode
+    of a function differs between the two where the cell imports a module the function uses (CPython 3.11 and
+    later load an imported module's functions as attributes, not as methods)."""
+    try:
+        tree = ast.parse(source)
+        units = [compile(source, "<cell>", "exec", flags=flags, dont_inherit=True)]
+    except (SyntaxError, ValueError):
+        return []
+    for node in tree.body:
+        pieces = [("exec", ast.Module([node], type_ignores=[]))]
+        if isinstance(node, ast.Expr):  # IPython runs a cell's last expression in "single" mode, to show its value
+            pieces.append(("single", ast.Interactive([node])))
+        for mode, piece in pieces:
+            try:
+                units.append(compile(piece, "<cell>", mode, flags=flags, dont_inherit=True))
+            except (SyntaxError, ValueError):  # a statement that compiles only beside the others (a __future__ import)
+                pass
+    return units
 
 
 def graded_names(test_source: str, parts: set[str]) -> list[str]:

@@ -2,10 +2,14 @@
 
 import dataclasses
 import functools
+import json
+import subprocess
+import sys
 
 import torch
 
 from autograder.checks import golden
+from autograder.core import layout
 from autograder.sandbox import provenance
 
 CELLS = ['''
@@ -128,3 +132,24 @@ def test_the_parts_are_the_reference_modules_own_functions_and_classes():
     parts = provenance.part_names(golden.load_reference("lab1"))
     assert {"conv1x1", "conv3x3", "ResidualBlock", "ResNet50_layer4", "make_layers"} <= parts
     assert "nn" not in parts and "Sequential" not in parts
+
+
+IN_IPYTHON = '''
+import json
+from IPython.core.interactiveshell import InteractiveShell
+from autograder.sandbox import provenance
+cell = "import json\\nimport numpy as np\\n\\ndef dump(x):\\n    return json.dumps(np.asarray(x).tolist())\\n"
+shell = InteractiveShell.instance()
+own = provenance.notebook_code([cell], shell.transform_cell)
+shell.run_cell(cell, store_history=False, silent=True)
+print(json.dumps(provenance.Provenance(own, {"dump"}).borrowed(shell.user_ns, ["dump"])))
+'''
+
+
+def test_a_function_using_a_module_its_own_cell_imports_is_its_own_in_ipython():
+    """Run by IPython (one statement at a time, as the clean re-run runs a cell), is a function that calls a module
+    imported in its own cell the notebook's own code (its bytecode differs from the whole cell's compiled at once)?"""
+    done = subprocess.run([sys.executable, "-c", IN_IPYTHON], capture_output=True, text=True, timeout=120,
+                          cwd=layout.KIT_DIR)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) is None
