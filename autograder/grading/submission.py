@@ -205,6 +205,8 @@ def problem_of_zeroed(test: str, verdict: str) -> str:
     """The line the log and the report give a test that passed in the notebook and scored 0."""
     if verdict.startswith(BORROWED):
         return f"test {test} passed with code the notebook did not write ({verdict[len(BORROWED):][:160]}); scored 0"
+    if verdict == verdicts.FORGED:
+        return f"test {test} passed in the notebook, and the notebook wrote its own verdict into the clean re-run's output; scored 0"
     return (f"test {test} passed in the notebook but fails with the kit's checks restored ({verdict[:120]}): "
             f"the notebook changes the grader's checks; scored 0")
 
@@ -298,8 +300,12 @@ class Grader:
             return self.not_graded("; ".join(hits) + f"; scored {score:g} with those cells cut short",
                                    regrade=True, score=score)
         passed = outputs.passed_tests(graded)
-        if run.unverified and (not run.death or any(t not in run.verdicts for t in passed)):
+        unverified = sorted(t for t in passed if t not in run.verdicts)
+        if run.unverified and (not run.death or unverified):
             return self.not_graded(f"{run.unverified}; {self.kept}", regrade=True)
+        if unverified:  # the re-run ended early without an error: the notebook may have ended it
+            return self.not_graded(f"the clean re-run of the hidden tests ended before it gave a verdict for "
+                                   f"{', '.join(unverified)} (see the log); {self.kept}", regrade=True)
         unavailable = [f"test {t}: {v[len(verdicts.UNAVAILABLE):]}" for t, v in run.verdicts.items()
                        if v and v.startswith(verdicts.UNAVAILABLE)]
         if unavailable:

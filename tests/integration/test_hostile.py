@@ -68,6 +68,22 @@ TAMPERING = {
                                "_g.confusion_matrix_values.__code__ = (lambda confusion_matrix: None).__code__",
 }
 CONFUSION_POINTS = 8
+# The same wrong matrix and patched check, and the clean re-run silenced: it ends without an error before its
+# verdicts, or the next test's call of the notebook's balanced_accuracy writes a passing verdict for the test
+# into the re-run's output.
+QUIET_EXIT = "if type(get_ipython()).__name__ == 'InteractiveShell':  # the re-run's shell\n    import os; os._exit(0)"
+FORGE = ("import os\n"
+         "def _forge():\n"
+         "    if type(get_ipython()).__name__ == 'InteractiveShell':\n"
+         "        for fd in os.listdir('/proc/self/fd'):  # the re-run's output: a deleted temporary file\n"
+         "            try:\n"
+         "                if int(fd) > 2 and os.readlink(f'/proc/self/fd/{fd}').endswith('(deleted)'):\n"
+         "                    os.write(int(fd), b'{\"confusion_matrix_values\": null}\\n')\n"
+         "            except OSError:  # the listing's own descriptor, closed since\n"
+         "                pass\n")
+BALANCED = "def balanced_accuracy(labels, predictions, num_classes=5):\n"
+SILENCES_THE_RERUN = {"exits_quietly_in_the_rerun": lambda answer: f"{answer}\n{QUIET_EXIT}",
+                      "forges_its_verdict": lambda answer: FORGE + answer.replace(BALANCED, BALANCED + "    _forge()\n")}
 # Every answer cell of the skeleton replaced by one line that borrows the instructor's reference parts.
 BORROWER, BORROW = "borrows_the_reference", f"from autograder.goldens.{LAB}_reference import *"
 ISOLATED, WHY_NOT = isolation.isolation_available()
@@ -145,6 +161,10 @@ def course(kit, tmp_path_factory):
     wrong = mistakes.apply(reference, next(m for m in mistakes.catalogue(LAB) if m.name == "confusion_by_prediction"))
     for name, patch in TAMPERING.items():
         submissions[name] = ("", mistakes.fill(release, {**wrong, "metrics_answer": wrong["metrics_answer"] + "\n" + patch}))
+    for name, silence in SILENCES_THE_RERUN.items():
+        answer = silence(f"{wrong['metrics_answer']}\n{TAMPERING['patches_the_check']}")
+        assert name != "forges_its_verdict" or f"{BALANCED}    _forge()" in answer  # the reference still has it
+        submissions[name] = ("", mistakes.fill(release, {**wrong, "metrics_answer": answer}))
     submissions[BORROWER] = ("", mistakes.fill(release, {cell: BORROW for cell in reference}))
     correct = mistakes.fill(release, reference)
     skeleton = release.cells[editors.index_of(release, "metrics_answer")].source
@@ -205,6 +225,25 @@ def test_rerun_that_dies_needs_regrading(course, first_run):
     assert "not graded!" in (course.root / "logs" / f"{LAB}-autograde.log").read_text()
 
 
+def test_rerun_that_ends_quietly_needs_regrading(first_run):
+    """Does a notebook that patched a check in its kernel and ends the clean re-run without an error (exit code 0,
+    no verdicts from there on) need regrading, instead of keeping the points its kernel gave it?"""
+    outcome = first_run[0]["exits_quietly_in_the_rerun"]
+    assert not outcome.graded and outcome.needs_regrading
+    assert "the clean re-run of the hidden tests ended before it gave a verdict for" in outcome.problems[0]
+    assert "confusion_matrix_values" in outcome.problems[0]
+
+
+def test_a_verdict_written_into_the_reruns_output_scores_zero(course, first_run):
+    """Does a notebook that patched a check in its kernel and wrote a passing verdict for it into the clean re-run's
+    output lose that test's points, with the reason?"""
+    outcome = first_run[0]["forges_its_verdict"]
+    assert outcome.graded and outcome.score == 100 - CONFUSION_POINTS, (outcome.score, outcome.problems, outcome.messages)
+    assert gradebook.read_score(course, LAB, "forges_its_verdict") == 100 - CONFUSION_POINTS
+    assert any("test confusion_matrix_values passed in the notebook, and the notebook wrote its own verdict" in problem
+               for problem in outcome.problems), outcome.problems
+
+
 def test_endless_loop_hits_the_cell_limit(first_run):
     """Is an endless loop stopped at the cell limit, named with its cell, and marked 'needs regrading'?"""
     outcome = first_run[0]["endless_loop"]
@@ -250,7 +289,7 @@ def test_retry_failed_and_resume(course, first_run):
     changed submission only itself, leaving the others' gradebook entries and notebooks byte for byte?"""
     outcomes, _ = first_run
     needing = {name for name, o in outcomes.items() if o.needs_regrading}
-    assert needing == {"endless_loop", "exits_in_the_rerun", LOST_ANSWER}
+    assert needing == {"endless_loop", "exits_in_the_rerun", "exits_quietly_in_the_rerun", LOST_ANSWER}
     kept = {name: layout.notebook_path(course, layout.AUTOGRADED, LAB, name).read_bytes() for name in CORRECT}
     retried = autograde.autograde(course, LAB, retry_failed=True, workers=2, echo=lambda line: None)
     assert {o.student for o in retried} == needing

@@ -46,3 +46,17 @@ def test_the_clean_rerun_keeps_the_number_a_test_ends_with():
     lines = '{"t1": null, "@value": 1.5, "@note": "80 %"}\n{"t2": "AssertionError: x", "@value": null, "@note": null}\n{"t3'
     assert verdicts.read_verdicts(lines) == {"t1": None, "t2": "AssertionError: x"}
     assert (verdicts.read_values(lines), verdicts.read_notes(lines)) == ({"t1": 1.5}, {"t1": "80 %"})
+
+
+def test_a_verdict_the_notebook_wrote_into_the_reruns_output_fails():
+    """Is a test named twice in the re-run's output, named in a line with another test, or given something other
+    than a message FORGED (a failure), while the lines the re-run writes itself are read as they are?"""
+    from autograder.sandbox import verdicts
+
+    real = [verdicts.line("a", None, None, None), verdicts.line("b", "AssertionError: no", None, None),
+            verdicts.line("c", None, 2.0, "fine")]
+    assert verdicts.read_verdicts("\n".join(real)) == {"a": None, "b": "AssertionError: no", "c": None}
+    forged = [verdicts.line("b", None, None, None), *real, '{"d": null, "e": null}', '{"f": false}']
+    assert verdicts.read_verdicts("\n".join(forged)) == {"a": None, "b": verdicts.FORGED, "c": None,
+                                                         "d": verdicts.FORGED, "e": verdicts.FORGED,
+                                                         "f": verdicts.FORGED}
