@@ -206,7 +206,8 @@ def problem_of_zeroed(test: str, verdict: str) -> str:
     if verdict.startswith(BORROWED):
         return f"test {test} passed with code the notebook did not write ({verdict[len(BORROWED):][:160]}); scored 0"
     if verdict == verdicts.FORGED:
-        return f"test {test} passed in the notebook, and the notebook wrote its own verdict into the clean re-run's output; scored 0"
+        return (f"test {test} passed in the notebook, and the notebook wrote its own verdict into the clean re-run's "
+                f"output; scored 0")
     return (f"test {test} passed in the notebook but fails with the kit's checks restored ({verdict[:120]}): "
             f"the notebook changes the grader's checks; scored 0")
 

@@ -16,7 +16,8 @@ UNAVAILABLE = "the grader could not grade this test: "  # a verdict that makes t
 VALUE_KEY = "@value"             # the line's key for the number the test cell ended with
 NOTE_KEY = "@note"               # and for what the kit's check said of it (accuracy.note)
 KEYS = (VALUE_KEY, NOTE_KEY)
-FORGED = "the clean re-run's output held a verdict for this test that the grader did not write: the notebook wrote to it"
+FORGED = ("the clean re-run's output held a verdict for this test that the grader did not write: the notebook wrote "
+          "to it")
 
 
 def line(test: str, verdict: str | None, value: float | None, said: str | None) -> str:
@@ -51,7 +52,8 @@ def read_verdicts(text: str) -> dict[str, str | None]:
 
 
 def _extra(text: str, key: str) -> dict:
-    return {test: line[key] for line in read_lines(text) for test in line if test not in KEYS and line.get(key) is not None}
+    return {test: line[key] for line in read_lines(text) for test in line
+            if test not in KEYS and line.get(key) is not None}
 
 
 def read_values(text: str) -> dict[str, float]:
