@@ -21,8 +21,9 @@ FORGED = ("the clean re-run's output held a verdict for this test that the grade
 
 
 def line(test: str, verdict: str | None, value: float | None, said: str | None) -> str:
-    """The line for one test: its verdict, the number it ended with and what the check said of it."""
-    return json.dumps({test: verdict, VALUE_KEY: value, NOTE_KEY: said})
+    """The line for one test: its verdict, the number it ended with and what the check said of it (a new encoder:
+    the re-run restores json's module and classes, not the attributes of json.dumps's shared instance)."""
+    return json.JSONEncoder().encode({test: verdict, VALUE_KEY: value, NOTE_KEY: said})
 
 
 def read_lines(text: str) -> list[dict]:

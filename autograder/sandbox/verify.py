@@ -22,6 +22,7 @@ it warms up (imports, snapshot) before reading stdin, so it can be started while
 from __future__ import annotations
 
 import ast
+import functools
 import importlib
 import inspect
 import os
@@ -44,7 +45,7 @@ TRUSTED = ("builtins", "math", "functools", "importlib", "os", "posixpath", "ins
            "torchvision.models.resnet", "autograder", "autograder.core.layout", kit_modules.CHECKS,
            *kit_modules.CHECK_HELPERS, "labkit", "labkit.fixtures", "labkit.fundus", "labkit.checks", "labkit.cifar10",
            "labkit.device", "labkit.labs", "labkit.labs.lab1", "labkit.labs.lab2", "labkit.labs.lab3", "labkit.labs.lab4",
-           "autograder.sandbox.provenance")
+           "autograder.sandbox.provenance", "autograder.sandbox.verdicts", "json", "json.encoder")
 
 
 class Snapshot:
@@ -208,8 +209,7 @@ def run(read_notebook: Callable[[], str], lab_id: str, cell_timeout: int = 120,
 
     os.environ.setdefault("NBGRADER_EXECUTION", "autograde")
     shell = InteractiveShell.instance()
-    modules = trusted_modules(lab_id)
-    snapshot = Snapshot(modules)
+    snapshot = Snapshot([*trusted_modules(lab_id), sys.modules[__name__]])  # this program's own code too
     trusted = kit_code([sys.modules[name] for name in (*kit_modules.CHECK_HELPERS, kit_modules.lab_checks(lab_id))])
     found = {}
     cells = [(cell.source, notebooks.nbgrader_meta(cell)["grade_id"] if notebooks.is_graded_test(cell) else None)
@@ -228,15 +228,22 @@ def run(read_notebook: Callable[[], str], lab_id: str, cell_timeout: int = 120,
         signal.alarm(0)
         if test:
             error = result.error_in_exec or result.error_before_exec
-            found[test] = None if error is None else message(error, trusted)
             value = number(shell.user_ns.pop(VALUE, None)) if error is None else None
-            said = accuracy.take_note() if value is not None else None
+            snapshot.restore()  # the test ran student code: from here the kit's own code decides and writes
+            verdict = None if error is None else message(error, trusted)
             if error is None:
-                snapshot.restore()  # the test ran student code: the provenance check runs on the kit's own code
                 borrowed = origin.borrowed(shell.user_ns, provenance.graded_names(source, parts))
-                found[test] = f"{provenance.BORROWED}{borrowed}" if borrowed else None
-            on_verdict(test, found[test], value, said)
+                verdict = f"{provenance.BORROWED}{borrowed}" if borrowed else None
+            said = accuracy.take_note() if value is not None else None
+            snapshot.restore()  # an error's text and the provenance walk can run student code too (hooks)
+            found[test] = verdict
+            on_verdict(test, verdict, value, said)
     return found
+
+
+def write_verdict(out, test: str, verdict: str | None, value: float | None, said: str | None) -> None:
+    """Write one test's line to `out` (a function of this module: restored with it, unlike a lambda)."""
+    print(verdicts.line(test, verdict, value, said), file=out, flush=True)
 
 
 def main(argv: list[str]) -> None:
@@ -245,8 +252,7 @@ def main(argv: list[str]) -> None:
     with open(os.devnull, "w") as quiet:  # the notebook's own printing is not the verifier's output
         os.dup2(quiet.fileno(), 1)
         sys.stdout = open(os.devnull, "w")
-        run(sys.stdin.read, lab_id, int(cell_timeout), lambda test, verdict, value, said: print(
-            verdicts.line(test, verdict, value, said), file=verdicts_out, flush=True))
+        run(sys.stdin.read, lab_id, int(cell_timeout), functools.partial(write_verdict, verdicts_out))
     verdicts_out.close()
 
 

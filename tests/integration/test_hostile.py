@@ -82,8 +82,22 @@ FORGE = ("import os\n"
          "            except OSError:  # the listing's own descriptor, closed since\n"
          "                pass\n")
 BALANCED = "def balanced_accuracy(labels, predictions, num_classes=5):\n"
+# Or, called by the confusion matrix's own test in the re-run, it patches print so that the test's failing line
+# is written as a pass.
+REWRITE = ("import builtins, json\n"
+           "_print = builtins.print\n"
+           "def _passing(*args, **kwargs):\n"
+           "    if args and '\"confusion_matrix_values\"' in str(args[0]):\n"
+           "        args = (json.dumps({'confusion_matrix_values': None, '@value': None, '@note': None}),)\n"
+           "    _print(*args, **kwargs)\n"
+           "def _rewrite():\n"
+           "    if type(get_ipython()).__name__ == 'InteractiveShell':\n"
+           "        builtins.print = _passing\n")
+CONFUSION = "def confusion_matrix(labels, predictions, num_classes=5):\n"
 SILENCES_THE_RERUN = {"exits_quietly_in_the_rerun": lambda answer: f"{answer}\n{QUIET_EXIT}",
-                      "forges_its_verdict": lambda answer: FORGE + answer.replace(BALANCED, BALANCED + "    _forge()\n")}
+                      "forges_its_verdict": lambda answer: FORGE + answer.replace(BALANCED, BALANCED + "    _forge()\n"),
+                      "rewrites_its_verdict": lambda answer: REWRITE + answer.replace(CONFUSION,
+                                                                                      CONFUSION + "    _rewrite()\n")}
 # Every answer cell of the skeleton replaced by one line that borrows the instructor's reference parts.
 BORROWER, BORROW = "borrows_the_reference", f"from autograder.goldens.{LAB}_reference import *"
 ISOLATED, WHY_NOT = isolation.isolation_available()
@@ -163,7 +177,7 @@ def course(kit, tmp_path_factory):
         submissions[name] = ("", mistakes.fill(release, {**wrong, "metrics_answer": wrong["metrics_answer"] + "\n" + patch}))
     for name, silence in SILENCES_THE_RERUN.items():
         answer = silence(f"{wrong['metrics_answer']}\n{TAMPERING['patches_the_check']}")
-        assert name != "forges_its_verdict" or f"{BALANCED}    _forge()" in answer  # the reference still has it
+        assert {"forges_its_verdict": "    _forge()\n", "rewrites_its_verdict": "    _rewrite()\n"}.get(name, "") in answer
         submissions[name] = ("", mistakes.fill(release, {**wrong, "metrics_answer": answer}))
     submissions[BORROWER] = ("", mistakes.fill(release, {cell: BORROW for cell in reference}))
     correct = mistakes.fill(release, reference)
@@ -242,6 +256,15 @@ def test_a_verdict_written_into_the_reruns_output_scores_zero(course, first_run)
     assert gradebook.read_score(course, LAB, "forges_its_verdict") == 100 - CONFUSION_POINTS
     assert any("test confusion_matrix_values passed in the notebook, and the notebook wrote its own verdict" in problem
                for problem in outcome.problems), outcome.problems
+
+
+def test_a_verdict_rewritten_by_patching_print_in_the_rerun_still_fails(course, first_run):
+    """Does a notebook that patched a check in its kernel and, in the clean re-run, patched print while its failing
+    test ran (to write that test's line as a pass) still lose the test's points?"""
+    outcome = first_run[0]["rewrites_its_verdict"]
+    assert outcome.graded and outcome.score == 100 - CONFUSION_POINTS, (outcome.score, outcome.problems)
+    assert any("test confusion_matrix_values passed in the notebook but fails with the kit's checks restored"
+               in problem for problem in outcome.problems)
 
 
 def test_endless_loop_hits_the_cell_limit(first_run):
