@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 import torch
 
 from autograder.checks import golden
@@ -135,21 +136,29 @@ def test_the_parts_are_the_reference_modules_own_functions_and_classes():
 
 
 IN_IPYTHON = '''
-import json
+import json, sys
 from IPython.core.interactiveshell import InteractiveShell
 from autograder.sandbox import provenance
-cell = "import json\\nimport numpy as np\\n\\ndef dump(x):\\n    return json.dumps(np.asarray(x).tolist())\\n"
+cell = sys.stdin.read()
 shell = InteractiveShell.instance()
 own = provenance.notebook_code([cell], shell.transform_cell)
 shell.run_cell(cell, store_history=False, silent=True)
 print(json.dumps(provenance.Provenance(own, {"dump"}).borrowed(shell.user_ns, ["dump"])))
 '''
+OWN_CELLS = {  # answer cells whose bytecode, run by IPython one statement at a time, differs from the whole cell's
+    "a module imported in the same cell": "import json\nimport numpy as np\n\n"
+                                          "def dump(x):\n    return json.dumps(np.asarray(x).tolist())\n",
+    "wrapped by a function of the same name": "import json\n\ndef dump(x):\n    return json.dumps(x)\n\n"
+                                              "_plain = dump\n\ndef dump(x):\n    return _plain(list(x))\n",
+}
 
 
-def test_a_function_using_a_module_its_own_cell_imports_is_its_own_in_ipython():
+@pytest.mark.parametrize("cell", OWN_CELLS.values(), ids=OWN_CELLS)
+def test_a_function_ipython_runs_statement_by_statement_is_its_own(cell):
     """Run by IPython (one statement at a time, as the clean re-run runs a cell), is a function that calls a module
-    imported in its own cell the notebook's own code (its bytecode differs from the whole cell's compiled at once)?"""
-    done = subprocess.run([sys.executable, "-c", IN_IPYTHON], capture_output=True, text=True, timeout=120,
-                          cwd=layout.KIT_DIR)
+    imported in its own cell, or wraps a function of the same name, the notebook's own code (its bytecode differs
+    from the whole cell's compiled at once)?"""
+    done = subprocess.run([sys.executable, "-c", IN_IPYTHON], input=cell, capture_output=True, text=True,
+                          timeout=120, cwd=layout.KIT_DIR)
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads(done.stdout.strip().splitlines()[-1]) is None
