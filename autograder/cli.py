@@ -9,6 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from autograder.core import shutdown
 from autograder.core.errors import CourseError, ReportError
 from labkit import config
 
@@ -179,7 +180,8 @@ def run(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        return run(args)
+        with shutdown.stops_cleanly():  # `kill` or a closed terminal cleans up as Ctrl-C does
+            return run(args)
     except (config.ConfigError, CourseError, FileNotFoundError) as error:
         print(f"course: error: {error}", file=sys.stderr)
         return 2

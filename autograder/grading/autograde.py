@@ -8,15 +8,16 @@ again; `--retry-failed` grades exactly those marked "needs regrading".
 
 from __future__ import annotations
 
+import contextlib
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from typing import Iterator
 
 from tqdm import tqdm
 
 from autograder.core import layout
 from autograder.core.errors import BuildError
-from autograder.grading import outcome as outcomes_file, slurm
+from autograder.grading import jobs, outcome as outcomes_file, slurm
 from autograder.grading.outcome import Outcome
 from autograder.grading.submission import file_hash, grade_one, limits, zygotes
 from autograder.sandbox import isolation, session
@@ -96,7 +97,7 @@ def record(course: config.Course, lab_id: str, status: dict[str, Outcome], outco
 def local_workers(course: config.Course, lab_id: str, names: list[str], workers: int,
                   echo) -> Iterator[tuple[Outcome, str, str]]:
     """(outcome, nbgrader's output, "") of each submission as it finishes, `workers` at a time on this machine."""
-    with zygotes() as forks, ThreadPoolExecutor(max_workers=workers) as pool:
+    with zygotes() as forks, jobs.worker_pool(workers) as pool:
         isolated, as_user = protections(course, lab_id, echo, forks.kernels)
         futures = [pool.submit(grade_one, course, lab_id, student, isolated, as_user, forks) for student in names]
         for future in as_completed(futures):
@@ -126,7 +127,7 @@ def finish(course: config.Course, lab_id: str, status: dict[str, Outcome], names
     """Record and print each outcome as it comes, under a progress bar where someone watches; in `names` order."""
     outcomes = []
     with tqdm(total=len(names), desc=lab_id, unit="submission", disable=not progress.interactive(),
-              leave=False) as bar:
+              leave=False) as bar, contextlib.closing(results):  # a stop here ends the workers at once
         for outcome, output, where in results:
             record(course, lab_id, status, outcome, output, where)
             bar.clear()

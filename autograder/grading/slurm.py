@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from autograder.core import layout, process
+from autograder.core import layout, process, shutdown
 from autograder.core.errors import BuildError
 from autograder.grading.outcome import Outcome, load_status
 from autograder.grading.submission import file_hash, grade_one, limits, zygotes
@@ -115,7 +115,7 @@ def grade_task(root: str, lab_id: str, student: str) -> tuple[Outcome, str, str]
     """On a node: grade one submission as a local worker does. (outcome, nbgrader's output, where it ran)."""
     course = config.load(root)
     isolated, _ = isolation.isolation_available()
-    with zygotes() as forks:
+    with shutdown.stops_cleanly(), zygotes() as forks:  # sent SIGTERM, it cleans up (a time limit kills outright)
         as_user = session.user_available(forks.kernels)[0] if isolated else False
         outcome, output = grade_one(course, lab_id, student, isolated, as_user, forks)
     return outcome, output, where_it_ran(isolated)

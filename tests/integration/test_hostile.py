@@ -13,12 +13,14 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from nbgrader.api import Gradebook
 
 import editors
+import leftovers
 from autograder import demo
 from autograder import mistakes
 from autograder.authoring import build
@@ -335,14 +337,33 @@ def processes_in(folder) -> list[int]:
     return found
 
 
-def test_killed_grader_resumes_without_losing_or_duplicating(course, first_run):
-    """Killed after its first new grade, does a rerun grade exactly the rest, one gradebook entry each?"""
+def write_correct(course, names: list[str]) -> None:
+    """Submit the reference solution as each of `names`."""
     release = notebooks.read(course.root / "assignments" / LAB / f"{LAB}.ipynb")
     reference = mistakes.reference_solutions(notebooks.read(layout.source_notebook(course, LAB)))
+    demo.write_submissions(course, LAB, {name: ("", mistakes.fill(release, reference)) for name in names})
+
+
+def start_grader(course) -> subprocess.Popen:
+    """`course autograde lab4` in a process group of its own, its output read as it prints."""
+    return subprocess.Popen([sys.executable, "-m", "autograder.cli", "--root", str(course.root), "autograde", LAB],
+                            stdout=subprocess.PIPE, text=True, start_new_session=True, env=process.tool_env())
+
+
+def rerun_grades_exactly_the_rest(course, new: list[str]) -> None:
+    """The grader stopped after grading one of `new`: does a rerun grade exactly the others, at full marks?"""
+    done = {name for name, o in outcome.load_status(course, LAB).items() if name in new}
+    assert len(done) == 1
+    rest = autograde.autograde(course, LAB, echo=lambda line: None)
+    assert {o.student for o in rest} == set(new) - done and all(o.score == 100 for o in rest)
+
+
+def test_killed_grader_resumes_without_losing_or_duplicating(course, first_run):
+    """Killed after its first new grade, does a rerun grade exactly the rest, one gradebook entry each?"""
     new = ["next_1", "next_2"]
-    demo.write_submissions(course, LAB, {name: ("", mistakes.fill(release, reference)) for name in new})
-    grader = subprocess.Popen([sys.executable, "-m", "autograder.cli", "--root", str(course.root), "autograde", LAB],
-                              stdout=subprocess.PIPE, text=True, start_new_session=True, env=process.tool_env())
+    write_correct(course, new)
+    before = leftovers.temporary_folders()
+    grader = start_grader(course)
     for line in grader.stdout:
         if line.startswith("next_"):
             break
@@ -353,13 +374,31 @@ def test_killed_grader_resumes_without_losing_or_duplicating(course, first_run):
             except ProcessLookupError:
                 pass
     grader.wait()
-    done = {name for name, o in outcome.load_status(course, LAB).items() if name in new}
-    assert len(done) == 1
-    rest = autograde.autograde(course, LAB, echo=lambda line: None)
-    assert {o.student for o in rest} == set(new) - done and all(o.score == 100 for o in rest)
+    leftovers.remove(leftovers.of_grader(grader.pid, before))  # nothing cleans up after SIGKILL: the test does
+    rerun_grades_exactly_the_rest(course, new)
     with Gradebook(f"sqlite:///{course.root / 'gradebook.db'}", course.course.id) as gradebook:
         submissions = [s.student.id for s in gradebook.find_assignment(LAB).submissions]
     assert sorted(submissions) == sorted(set(submissions)) and set(new) <= set(submissions)
+
+
+def test_a_grader_stopped_with_sigterm_cleans_up_and_resumes(course, first_run):
+    """Sent SIGTERM (`kill`, systemd) after its first new grade, does the grader kill the submission it is grading,
+    start no other, leave no process, cgroup or temporary folder behind, and end by SIGTERM, and does a rerun
+    grade exactly the rest?"""
+    new = ["stop_1", "stop_2", "stop_3"]
+    write_correct(course, new)
+    before = leftovers.temporary_folders()
+    grader = start_grader(course)
+    for line in grader.stdout:
+        if line.startswith("stop_"):
+            break
+    grader.send_signal(signal.SIGTERM)
+    assert grader.wait(timeout=60) == -signal.SIGTERM
+    deadline = time.monotonic() + 10  # the programs a zygote ran end within a second of their client
+    while processes_in(course.root) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert processes_in(course.root) == [] and leftovers.of_grader(grader.pid, before) == []
+    rerun_grades_exactly_the_rest(course, new)
 
 
 def cell_output(course, student: str, grade_id: str) -> str:

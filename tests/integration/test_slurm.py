@@ -8,6 +8,7 @@ import subprocess
 import pytest
 from nbgrader.api import Gradebook
 
+import leftovers
 import slurm_cluster
 from autograder import demo
 from autograder import mistakes
@@ -56,8 +57,12 @@ def sleeper(kit, postgres_database, slurm, tmp_path_factory):
     reference = mistakes.reference_solutions(notebooks.read(layout.source_notebook(course, LAB)))
     sleeps = {**reference, "dataset_answer": "import time; time.sleep(600)\n" + reference["dataset_answer"]}
     demo.write_submissions(course, LAB, {SLEEPER: ("", mistakes.fill(release, sleeps))})
+    before = leftovers.temporary_folders()
     slurm_executor.submit(course, LAB, [SLEEPER])
-    return course
+    yield course
+    # Slurm kills a batch job at its time limit outright (no SIGTERM first): its task left its sandbox behind (the
+    # class's tasks, graded meanwhile, removed theirs)
+    leftovers.remove([*leftovers.cgroups(f"{LAB}-{SLEEPER}-*"), *(leftovers.temporary_folders() - before)])
 
 
 @pytest.fixture(scope="module")
