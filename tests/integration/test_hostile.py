@@ -337,17 +337,19 @@ def processes_in(folder) -> list[int]:
     return found
 
 
-def write_correct(course, names: list[str]) -> None:
-    """Submit the reference solution as each of `names`."""
+def grader_after_its_first_grade(course, new: list[str]) -> tuple[subprocess.Popen, set[Path]]:
+    """Submit the reference solution as each of `new`, start `course autograde lab4` in a process group of its own
+    and return once it has graded the first of them: (the grader, the temporary folders there were before it)."""
     release = notebooks.read(course.root / "assignments" / LAB / f"{LAB}.ipynb")
     reference = mistakes.reference_solutions(notebooks.read(layout.source_notebook(course, LAB)))
-    demo.write_submissions(course, LAB, {name: ("", mistakes.fill(release, reference)) for name in names})
-
-
-def start_grader(course) -> subprocess.Popen:
-    """`course autograde lab4` in a process group of its own, its output read as it prints."""
-    return subprocess.Popen([sys.executable, "-m", "autograder.cli", "--root", str(course.root), "autograde", LAB],
-                            stdout=subprocess.PIPE, text=True, start_new_session=True, env=process.tool_env())
+    demo.write_submissions(course, LAB, {name: ("", mistakes.fill(release, reference)) for name in new})
+    before = leftovers.temporary_folders()
+    grader = subprocess.Popen([sys.executable, "-m", "autograder.cli", "--root", str(course.root), "autograde", LAB],
+                              stdout=subprocess.PIPE, text=True, start_new_session=True, env=process.tool_env())
+    for line in grader.stdout:
+        if line.split()[:1] and line.split()[0] in new:
+            break
+    return grader, before
 
 
 def rerun_grades_exactly_the_rest(course, new: list[str]) -> None:
@@ -361,12 +363,7 @@ def rerun_grades_exactly_the_rest(course, new: list[str]) -> None:
 def test_killed_grader_resumes_without_losing_or_duplicating(course, first_run):
     """Killed after its first new grade, does a rerun grade exactly the rest, one gradebook entry each?"""
     new = ["next_1", "next_2"]
-    write_correct(course, new)
-    before = leftovers.temporary_folders()
-    grader = start_grader(course)
-    for line in grader.stdout:
-        if line.startswith("next_"):
-            break
+    grader, before = grader_after_its_first_grade(course, new)
     for pid in [grader.pid, *processes_in(course.root)]:  # the grader, its nbgrader and kernel: all gone
         for kill in (os.killpg, os.kill):
             try:
@@ -386,12 +383,7 @@ def test_a_grader_stopped_with_sigterm_cleans_up_and_resumes(course, first_run):
     start no other, leave no process, cgroup or temporary folder behind, and end by SIGTERM, and does a rerun
     grade exactly the rest?"""
     new = ["stop_1", "stop_2", "stop_3"]
-    write_correct(course, new)
-    before = leftovers.temporary_folders()
-    grader = start_grader(course)
-    for line in grader.stdout:
-        if line.startswith("stop_"):
-            break
+    grader, before = grader_after_its_first_grade(course, new)
     grader.send_signal(signal.SIGTERM)
     assert grader.wait(timeout=60) == -signal.SIGTERM
     deadline = time.monotonic() + 10  # the programs a zygote ran end within a second of their client
