@@ -1,10 +1,10 @@
 """A command asked to stop stops as an interrupted one does, cleaning up on its way out.
 
-Python's default for SIGTERM (`kill`, systemd, Slurm at a task's time limit or scancel) and SIGHUP (the terminal
-closed) ends the process on the spot: a grader stopped so leaves its sandbox's cgroups, its kernel folder and
-its run folder behind. Within `stops_cleanly`, those signals raise `Stopped` instead, so that every with-block
-unwinds (kernels killed, cgroups and folders removed), and then the process ends by the same signal, so that
-whoever sent it (Slurm included) sees how it ended.
+Python's default for SIGTERM (`kill`, systemd, a Slurm task sent one) and SIGHUP (the terminal closed) ends the
+process on the spot: a grader stopped so leaves its sandbox's cgroups, its kernel folder and its run folder behind.
+Within `stops_cleanly`, those signals raise `Stopped` instead, so that every with-block unwinds (kernels killed,
+cgroups and folders removed), and then the process ends by the same signal, so that whoever sent it sees how it
+ended. SIGKILL cannot be caught: Slurm ends a batch task at its time limit so (measured on the tests' cluster).
 """
 
 from __future__ import annotations
