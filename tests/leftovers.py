@@ -4,15 +4,17 @@ sandbox's pids cgroups and its kernel and zygote folders in /tmp. Tests that kil
 from __future__ import annotations
 
 import shutil
+import tempfile
 from pathlib import Path
 
+from autograder.sandbox import session, zygote
 from autograder.sandbox.limits import CGROUP_PARENT, PIDS_ROOT, cgroups_available, remove_cgroup
-from autograder.sandbox.zygote import SOCKET_DIR
 
 
 def temporary_folders() -> set[Path]:
-    """The kernel and zygote folders of grading runs, in /tmp."""
-    return {*Path(SOCKET_DIR).glob("course-kernel-*"), *Path(SOCKET_DIR).glob("course-zygote-*")}
+    """The kernel folders (in the temporary directory) and zygote folders (in /tmp) of grading runs."""
+    return {*Path(tempfile.gettempdir()).glob(f"{session.FOLDER_PREFIX}*"),
+            *Path(zygote.SOCKET_DIR).glob(f"{zygote.FOLDER_PREFIX}*")}
 
 
 def cgroups(*patterns: str) -> list[Path]:
@@ -23,7 +25,7 @@ def cgroups(*patterns: str) -> list[Path]:
 
 def of_grader(pid: int, folders_before: set[Path]) -> list[Path]:
     """What the grader with process id `pid` left: its cgroups, and the folders not in `folders_before`."""
-    return sorted([*cgroups(f"*-{pid}", f"*-{pid}-rerun"), *(temporary_folders() - folders_before)])
+    return sorted([*cgroups(*session.cgroup_names("*", pid)), *(temporary_folders() - folders_before)])
 
 
 def remove(paths: list[Path]) -> None:

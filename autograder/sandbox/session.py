@@ -122,6 +122,14 @@ def enter_sandbox(box: dict, args: list[str]) -> None:
         drop_privileges(isolation.user)
 
 
+FOLDER_PREFIX = "course-kernel-"  # a submission's private folder, in the temporary directory
+
+
+def cgroup_names(name: str, pid: int) -> tuple[str, str]:
+    """The cgroups of submission `name` graded by process `pid`: (its kernel's, its other programs')."""
+    return f"{name}-{pid}", f"{name}-{pid}-rerun"
+
+
 class Session:
     """One submission's sandbox: a private folder with the kernel spec, the command that runs any other program
     (the clean re-run) under the same limits and isolation (a fork of `zygote`), and a pids cgroup each for the
@@ -134,9 +142,10 @@ class Session:
         self.show = list(show)  # read-only folders the kernel reads (the data root), even under a private folder
 
     def __enter__(self) -> "Session":
-        self.cgroup = create_cgroup(f"{self.name}-{os.getpid()}", self.limits.processes)
-        self.others_cgroup = create_cgroup(f"{self.name}-{os.getpid()}-rerun", self.limits.processes)
-        self._folder = tempfile.TemporaryDirectory(prefix="course-kernel-")
+        kernel, others = cgroup_names(self.name, os.getpid())
+        self.cgroup = create_cgroup(kernel, self.limits.processes)
+        self.others_cgroup = create_cgroup(others, self.limits.processes)
+        self._folder = tempfile.TemporaryDirectory(prefix=FOLDER_PREFIX)
         self.folder = self._folder.name
         user = list(SANDBOX_USER) if self.user and self.hide is not None else None
         if user:  # the kernel's folder and the connection files' folder become the kernel user's

@@ -38,6 +38,7 @@ from autograder.core import modules
 from autograder.sandbox.session import enter_sandbox
 
 REQUEST_LIMIT = 1 << 22  # bytes: a request is arguments and an environment
+FOLDER_PREFIX = "course-zygote-"  # the folder of a zygote's socket, in SOCKET_DIR
 SOCKET_DIR = "/tmp"  # replaced by an empty file system in every isolated kernel: no kernel reaches the zygote
 
 
@@ -45,7 +46,7 @@ SOCKET_DIR = "/tmp"  # replaced by an empty file system in every isolated kernel
 def running(preload: list[str], env: dict[str, str]) -> Iterator[str]:
     """A zygote that has imported `preload`, started with `env` (threads: read once, when torch loads); yields
     its socket's path; stopped afterwards (programs it is running go on to their own end)."""
-    folder = tempfile.mkdtemp(prefix="course-zygote-", dir=SOCKET_DIR)
+    folder = tempfile.mkdtemp(prefix=FOLDER_PREFIX, dir=SOCKET_DIR)
     path = os.path.join(folder, "socket")
     zygote = subprocess.Popen([sys.executable, "-m", modules.ZYGOTE, path, *preload], stdin=subprocess.PIPE,
                               env=env, start_new_session=True)
