@@ -6,6 +6,7 @@ Each command imports what it needs when it runs, so `course export` or `course r
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -185,6 +186,9 @@ def main(argv: list[str] | None = None) -> int:
     except (config.ConfigError, CourseError, FileNotFoundError) as error:
         print(f"course: error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Python would print a traceback; what had finished is kept (README: each command)
+        print(f"course: {args.command} stopped by Ctrl-C", file=sys.stderr)
+        return 128 + signal.SIGINT
 
 
 if __name__ == "__main__":

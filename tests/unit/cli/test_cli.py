@@ -1,8 +1,13 @@
 """The `course` command: clear one-line errors instead of tracebacks."""
 
+import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
+
+import pytest
 
 from autograder import cli
 
@@ -50,3 +55,18 @@ def test_reporting_commands_do_not_load_torch():
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "False"
+
+
+def test_ctrl_c_ends_with_one_line_and_the_shells_code(kit, monkeypatch, capsys):
+    """Does Ctrl-C during a command end `course` with one line naming it and exit code 130, not a traceback?"""
+    def interrupted(course, args):
+        os.kill(os.getpid(), signal.SIGINT)  # as the terminal sends it: Python raises KeyboardInterrupt here
+        time.sleep(30)
+
+    monkeypatch.setitem(cli.COMMANDS, "results", interrupted)
+    try:
+        code = cli.main(["--root", str(kit.root), "results"])
+    except KeyboardInterrupt:  # not let through: pytest would take it as its own and stop the whole run
+        pytest.fail("Ctrl-C escaped `course` as Python's traceback")
+    assert code == 130
+    assert capsys.readouterr().err == "course: results stopped by Ctrl-C\n"
