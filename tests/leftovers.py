@@ -1,26 +1,21 @@
 """What a grader leaves on this machine when it is killed outright (nothing in it can clean up after SIGKILL): its
-sandbox's pids cgroups and its kernel and zygote folders in /tmp. Tests that kill one find and remove them here."""
+sandbox's pids cgroups and its kernel and zygote folders. Tests that kill one find them here."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 
-from autograder.sandbox import session, zygote
-from autograder.sandbox.limits import CGROUP_PARENT, PIDS_ROOT, cgroups_available, remove_cgroup
+from autograder.sandbox import leftovers, session
 
 
 def temporary_folders() -> set[Path]:
-    """The kernel folders (in the temporary directory) and zygote folders (in /tmp) of grading runs."""
-    return {*Path(tempfile.gettempdir()).glob(f"{session.FOLDER_PREFIX}*"),
-            *Path(zygote.SOCKET_DIR).glob(f"{zygote.FOLDER_PREFIX}*")}
+    """The kernel and zygote folders of grading runs on this machine."""
+    return set(leftovers.folders())
 
 
 def cgroups(*patterns: str) -> list[Path]:
     """The sandbox cgroups whose names match any of `patterns` (none where cgroups are not used)."""
-    parent = PIDS_ROOT / CGROUP_PARENT
-    return [path for pattern in patterns for path in parent.glob(pattern)] if cgroups_available() else []
+    return [path for pattern in patterns for path in leftovers.cgroups(pattern)]
 
 
 def of_grader(pid: int, folders_before: set[Path]) -> list[Path]:
@@ -31,7 +26,4 @@ def of_grader(pid: int, folders_before: set[Path]) -> list[Path]:
 def remove(paths: list[Path]) -> None:
     """Remove left cgroups (killing what is in them) and folders."""
     for path in paths:
-        if path.is_relative_to(PIDS_ROOT):
-            remove_cgroup(path)
-        else:
-            shutil.rmtree(path, ignore_errors=True)
+        leftovers.remove(path)

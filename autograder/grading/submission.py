@@ -10,6 +10,7 @@ crash, the CPU-time limit) is named, and the tests before the death keep their s
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import shutil
 import tempfile
@@ -27,7 +28,7 @@ from autograder.grading.repair import Repaired, repair
 from autograder.sandbox.limits import Limits
 from autograder.sandbox import verdicts
 from autograder.sandbox.provenance import BORROWED
-from autograder.sandbox import zygote
+from autograder.sandbox import claims, leftovers, zygote
 from autograder.sandbox.session import KERNEL_NAME, Session, client_command
 from labkit import config
 
@@ -69,7 +70,9 @@ class Zygotes:
 
 @contextlib.contextmanager
 def zygotes() -> Iterator[Zygotes]:
-    """Start the two zygotes for a grading run (a few seconds, once); stopped afterwards."""
+    """Start the two zygotes for a grading run (a few seconds, once), after removing what grading runs killed
+    outright left on this machine; stopped afterwards."""
+    leftovers.sweep()
     env = process.tool_env(PYDEVD_DISABLE_FILE_VALIDATION="1", **{name: str(KERNEL_THREADS) for name in
                               ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")})
     with zygote.running(KERNEL_PRELOAD, env) as kernels, zygote.running(GRADER_PRELOAD, env) as graders:
@@ -86,14 +89,20 @@ def autograde_args(lab_id: str, student: str, lab_limits: Limits, kernel_dir: st
     return args + (["--KernelManager.transport=ipc", f"--KernelManager.ip={kernel_dir}/ipc"] if kernel_dir else [])
 
 
+RUN_PREFIX = "run-"  # a submission's run folder in the course's grading/ folder
+
+
 @contextlib.contextmanager
 def run_folder(course: config.Course, lab_id: str, student: str, repaired: Repaired):
     """(a private folder for this grading run, the folder nbgrader reads the submission from, relative to the
     course). The private folder is under grading/, which grading kernels cannot see, and is removed afterwards;
     it receives the record of a kernel death and, when the notebook was repaired, a copy of the student's
     submission folder holding the repaired notebook. The submission itself is never changed."""
-    (course.root / layout.STATUS_DIR).mkdir(exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=f"run-{student}-", dir=course.root / layout.STATUS_DIR) as folder:
+    status = course.root / layout.STATUS_DIR
+    status.mkdir(exist_ok=True)
+    claims.sweep(status.glob(f"{RUN_PREFIX}*"), functools.partial(shutil.rmtree, ignore_errors=True))
+    with tempfile.TemporaryDirectory(prefix=f"{RUN_PREFIX}{student}-", dir=status) as folder, \
+            claims.claimed(folder):  # a later grading run removes it if this one is killed outright
         if not repaired.repairs:
             yield Path(folder), layout.SUBMITTED
             return

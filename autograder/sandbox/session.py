@@ -10,6 +10,7 @@ runs the kernel. Protections the platform lacks are skipped and named by `protec
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -20,6 +21,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from autograder.core import modules
+from autograder.sandbox import claims
 from autograder.sandbox.isolation import SANDBOX_USER, Isolation, drop_privileges, isolate
 from autograder.sandbox.limits import (Limits, apply_rlimits, create_cgroup, join_cgroup, peak_processes,
                                        remove_cgroup)
@@ -147,6 +149,9 @@ class Session:
         self.others_cgroup = create_cgroup(others, self.limits.processes)
         self._folder = tempfile.TemporaryDirectory(prefix=FOLDER_PREFIX)
         self.folder = self._folder.name
+        self._claims = contextlib.ExitStack()  # held until removed: a later grader removes them if this one is killed
+        for path in (self.cgroup, self.others_cgroup, self.folder):
+            self._claims.enter_context(claims.claimed(path))
         user = list(SANDBOX_USER) if self.user and self.hide is not None else None
         if user:  # the kernel's folder and the connection files' folder become the kernel user's
             os.mkdir(f"{self.folder}/runtime")
@@ -162,6 +167,7 @@ class Session:
         remove_cgroup(self.cgroup)
         remove_cgroup(self.others_cgroup)
         self._folder.cleanup()
+        self._claims.close()
 
     @property
     def env(self) -> dict[str, str]:

@@ -35,6 +35,7 @@ import traceback
 from typing import Iterator
 
 from autograder.core import modules
+from autograder.sandbox import claims
 from autograder.sandbox.session import enter_sandbox
 
 REQUEST_LIMIT = 1 << 22  # bytes: a request is arguments and an environment
@@ -48,20 +49,21 @@ def running(preload: list[str], env: dict[str, str]) -> Iterator[str]:
     its socket's path; stopped afterwards (programs it is running go on to their own end)."""
     folder = tempfile.mkdtemp(prefix=FOLDER_PREFIX, dir=SOCKET_DIR)
     path = os.path.join(folder, "socket")
-    zygote = subprocess.Popen([sys.executable, "-m", modules.ZYGOTE, path, *preload], stdin=subprocess.PIPE,
-                              env=env, start_new_session=True)
-    try:
-        while not os.path.exists(path) and zygote.poll() is None:
-            time.sleep(0.01)
-        yield path
-    finally:
-        zygote.stdin.close()
+    with claims.claimed(folder):  # a later grader removes the folder if this one is killed
+        zygote = subprocess.Popen([sys.executable, "-m", modules.ZYGOTE, path, *preload], stdin=subprocess.PIPE,
+                                  env=env, start_new_session=True)
         try:
-            zygote.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            zygote.kill()
-            zygote.wait()
-        shutil.rmtree(folder, ignore_errors=True)
+            while not os.path.exists(path) and zygote.poll() is None:
+                time.sleep(0.01)
+            yield path
+        finally:
+            zygote.stdin.close()
+            try:
+                zygote.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                zygote.kill()
+                zygote.wait()
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 # ---------------------------------------------------------------------------------------------

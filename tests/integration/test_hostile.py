@@ -34,6 +34,7 @@ from autograder.grading import gradebook
 from autograder.grading import outcome
 from autograder.grading import submission
 from autograder.reports import gradescope, records
+from autograder.sandbox import claims
 from autograder.sandbox import isolation
 from autograder.sandbox import session
 from autograder.sandbox.limits import cgroups_available
@@ -361,7 +362,8 @@ def rerun_grades_exactly_the_rest(course, new: list[str]) -> None:
 
 
 def test_killed_grader_resumes_without_losing_or_duplicating(course, first_run):
-    """Killed after its first new grade, does a rerun grade exactly the rest, one gradebook entry each?"""
+    """Killed after its first new grade, does a rerun grade exactly the rest, one gradebook entry each, and remove
+    the folders and cgroups the killed grader left?"""
     new = ["next_1", "next_2"]
     grader, before = grader_after_its_first_grade(course, new)
     for pid in [grader.pid, *processes_in(course.root)]:  # the grader, its nbgrader and kernel: all gone
@@ -371,8 +373,13 @@ def test_killed_grader_resumes_without_losing_or_duplicating(course, first_run):
             except ProcessLookupError:
                 pass
     grader.wait()
-    leftovers.remove(leftovers.of_grader(grader.pid, before))  # nothing cleans up after SIGKILL: the test does
+    left = leftovers.of_grader(grader.pid, before)  # its kernel and zygote folders, its cgroups where it made any
+    runs = list((course.root / layout.STATUS_DIR).glob(f"{submission.RUN_PREFIX}*"))  # the submission's run folder
+    assert left and runs, "a grader killed outright left nothing: the checks below would prove nothing"
+    for path in [*left, *runs]:  # as if killed a minute ago: the rerun's sweep leaves younger ones to their graders
+        os.utime(path, (time.time() - claims.GRACE - 5,) * 2)
     rerun_grades_exactly_the_rest(course, new)
+    assert leftovers.of_grader(grader.pid, before) == [] and not any(path.exists() for path in runs)
     with Gradebook(f"sqlite:///{course.root / 'gradebook.db'}", course.course.id) as gradebook:
         submissions = [s.student.id for s in gradebook.find_assignment(LAB).submissions]
     assert sorted(submissions) == sorted(set(submissions)) and set(new) <= set(submissions)
