@@ -13,6 +13,7 @@ import contextlib
 import functools
 import hashlib
 import shutil
+import socket
 import tempfile
 import time
 from dataclasses import dataclass
@@ -89,7 +90,10 @@ def autograde_args(lab_id: str, student: str, lab_limits: Limits, kernel_dir: st
     return args + (["--KernelManager.transport=ipc", f"--KernelManager.ip={kernel_dir}/ipc"] if kernel_dir else [])
 
 
-RUN_PREFIX = "run-"  # a submission's run folder in the course's grading/ folder
+def run_prefix() -> str:
+    """How the run folders this machine makes in grading/ begin: the sweep takes only its own machine's, whose
+    locks it is sure to see (on a shared folder mounted without network locks, other machines' are not seen)."""
+    return f"run@{socket.gethostname()}@"
 
 
 @contextlib.contextmanager
@@ -100,8 +104,8 @@ def run_folder(course: config.Course, lab_id: str, student: str, repaired: Repai
     submission folder holding the repaired notebook. The submission itself is never changed."""
     status = course.root / layout.STATUS_DIR
     status.mkdir(exist_ok=True)
-    claims.sweep(status.glob(f"{RUN_PREFIX}*"), functools.partial(shutil.rmtree, ignore_errors=True))
-    with tempfile.TemporaryDirectory(prefix=f"{RUN_PREFIX}{student}-", dir=status) as folder, \
+    claims.sweep(status.glob(f"{run_prefix()}*"), functools.partial(shutil.rmtree, ignore_errors=True))
+    with tempfile.TemporaryDirectory(prefix=f"{run_prefix()}{student}-", dir=status) as folder, \
             claims.claimed(folder):  # a later grading run removes it if this one is killed outright
         if not repaired.repairs:
             yield Path(folder), layout.SUBMITTED

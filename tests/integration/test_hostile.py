@@ -374,7 +374,7 @@ def test_killed_grader_resumes_without_losing_or_duplicating(course, first_run):
                 pass
     grader.wait()
     left = leftovers.of_grader(grader.pid, before)  # its kernel and zygote folders, its cgroups where it made any
-    runs = list((course.root / layout.STATUS_DIR).glob(f"{submission.RUN_PREFIX}*"))  # the submission's run folder
+    runs = list((course.root / layout.STATUS_DIR).glob(f"{submission.run_prefix()}*"))  # the submission's run folder
     assert left and runs, "a grader killed outright left nothing: the checks below would prove nothing"
     for path in [*left, *runs]:  # as if killed a minute ago: the rerun's sweep leaves younger ones to their graders
         os.utime(path, (time.time() - claims.GRACE - 5,) * 2)
@@ -514,7 +514,8 @@ def test_a_damaged_notebook_is_repaired_and_keeps_full_marks(course, first_run, 
     submitted = notebooks.read(layout.notebook_path(course, layout.SUBMITTED, LAB, student))
     autograded = notebooks.read(layout.notebook_path(course, layout.AUTOGRADED, LAB, student))
     assert len(notebooks.graded_tests(submitted)) < len(notebooks.graded_tests(autograded))
-    assert list((course.root / layout.STATUS_DIR).glob(f"run-{student}-*")) == []  # the repaired copy is gone
+    runs = (course.root / layout.STATUS_DIR).glob(f"{submission.run_prefix()}{student}-*")
+    assert list(runs) == []  # the repaired copy is gone
 
 
 def test_a_lost_answer_is_sent_back_with_its_name(first_run):

@@ -1,6 +1,8 @@
 """One submission's grader, before and after nbgrader: what it remembers of earlier gradings."""
 
+import os
 import shutil
+import time
 
 from autograder.grading.outcome import Outcome, save_status
 from autograder.grading.submission import Grader
@@ -60,3 +62,25 @@ def test_a_verdict_the_notebook_wrote_into_the_reruns_output_fails():
     assert verdicts.read_verdicts("\n".join(forged)) == {"a": None, "b": verdicts.FORGED, "c": None,
                                                          "d": verdicts.FORGED, "e": verdicts.FORGED,
                                                          "f": verdicts.FORGED}
+
+
+def test_a_killed_graders_run_folders_on_this_machine_are_removed_and_other_machines_kept(kit, tmp_path):
+    """Does a submission's run folder sweep away the unheld, old run folders this machine made, and keep those
+    another machine made (a shared grading/ folder may not show that machine's locks)?"""
+    import nbformat
+
+    from autograder.core import layout
+    from autograder.grading.repair import Repaired
+    from autograder.grading.submission import run_folder, run_prefix
+    from autograder.sandbox.claims import GRACE
+
+    shutil.copy(kit.root / "course.toml", tmp_path)
+    course = config.load(tmp_path)
+    status = tmp_path / layout.STATUS_DIR
+    mine, theirs = status / f"{run_prefix()}ada-x1", status / "run@another-node@bob-x2"
+    for folder in (mine, theirs):
+        folder.mkdir(parents=True)
+        os.utime(folder, (time.time() - GRACE - 5,) * 2)
+    with run_folder(course, "lab4", "cy", Repaired(nbformat.v4.new_notebook())) as (folder, _):
+        assert folder.is_dir() and folder.name.startswith(f"{run_prefix()}cy-")
+    assert not mine.exists() and theirs.is_dir() and not folder.exists()
