@@ -9,6 +9,7 @@ blocks and balanced accuracy on the reference confusion matrix, so a mistake cos
 from __future__ import annotations
 
 import functools
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import torchvision
 from torch import nn
 
 from autograder.checks import golden
+from autograder.core import claims
 from autograder.checks.common import count, expect_shape, gradients_reach_every_parameter, overfits_one_batch
 from labkit import fixtures, fundus
 from labkit.device import meta_first
@@ -35,11 +37,17 @@ def reference():
     return golden.load_reference(LAB)
 
 
+FIXTURE_PREFIX = "lab4-fixture-"  # in the temporary directory
+
+
 @functools.cache
 def fixture_root() -> Path:
-    """A small fundus data set in the real layout, written once per grading process."""
-    folder = tempfile.TemporaryDirectory(prefix="lab4-fixture-")
-    fixture_root.keep = folder  # removed when the process ends
+    """A small fundus data set in the real layout, written once per grading process; removed when the process
+    ends, or, where it is killed (nbgrader ends a kernel so), by the next process that writes one."""
+    stale = Path(tempfile.gettempdir()).glob(f"{FIXTURE_PREFIX}*")
+    claims.sweep(stale, functools.partial(shutil.rmtree, ignore_errors=True))
+    folder = tempfile.TemporaryDirectory(prefix=FIXTURE_PREFIX)
+    fixture_root.keep = folder, claims.hold(folder.name)
     return fixtures.write_fundus(folder.name, n_train=12, n_test=6, size=STORED_SIZE)
 
 

@@ -22,14 +22,14 @@ from typing import Iterator
 
 import nbformat
 
-from autograder.core import kernel_env, layout, modules, notebooks, process
+from autograder.core import claims, kernel_env, layout, modules, notebooks, process
 from autograder.grading import deaths, gradebook, jobs, outputs
 from autograder.grading.outcome import Outcome, load_status
 from autograder.grading.repair import Repaired, repair
 from autograder.sandbox.limits import Limits
 from autograder.sandbox import verdicts
 from autograder.sandbox.provenance import BORROWED
-from autograder.sandbox import claims, leftovers, zygote
+from autograder.sandbox import leftovers, zygote
 from autograder.sandbox.session import KERNEL_NAME, Session, client_command
 from labkit import config
 

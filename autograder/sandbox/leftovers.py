@@ -7,7 +7,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from autograder.sandbox import claims, session, zygote
+from autograder.core import claims
+from autograder.sandbox import session, zygote
 from autograder.sandbox.limits import CGROUP_PARENT, PIDS_ROOT, cgroups_available, remove_cgroup
 
 

@@ -20,8 +20,7 @@ import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
-from autograder.core import modules
-from autograder.sandbox import claims
+from autograder.core import claims, modules
 from autograder.sandbox.isolation import SANDBOX_USER, Isolation, drop_privileges, isolate
 from autograder.sandbox.limits import (Limits, apply_rlimits, create_cgroup, join_cgroup, peak_processes,
                                        remove_cgroup)

@@ -34,8 +34,7 @@ import time
 import traceback
 from typing import Iterator
 
-from autograder.core import modules
-from autograder.sandbox import claims
+from autograder.core import claims, modules
 from autograder.sandbox.session import enter_sandbox
 
 REQUEST_LIMIT = 1 << 22  # bytes: a request is arguments and an environment

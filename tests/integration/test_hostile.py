@@ -24,6 +24,7 @@ import leftovers
 from autograder import demo
 from autograder import mistakes
 from autograder.authoring import build
+from autograder.core import claims
 from autograder.core import layout
 from autograder.core import notebooks
 from autograder.core import process
@@ -34,7 +35,6 @@ from autograder.grading import gradebook
 from autograder.grading import outcome
 from autograder.grading import submission
 from autograder.reports import gradescope, records
-from autograder.sandbox import claims
 from autograder.sandbox import isolation
 from autograder.sandbox import session
 from autograder.sandbox.limits import cgroups_available

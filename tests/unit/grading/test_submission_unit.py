@@ -72,7 +72,7 @@ def test_a_killed_graders_run_folders_on_this_machine_are_removed_and_other_mach
     from autograder.core import layout
     from autograder.grading.repair import Repaired
     from autograder.grading.submission import run_folder, run_prefix
-    from autograder.sandbox.claims import GRACE
+    from autograder.core.claims import GRACE
 
     shutil.copy(kit.root / "course.toml", tmp_path)
     course = config.load(tmp_path)

@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 
 from autograder.core import process
-from autograder.sandbox import claims, leftovers, session, zygote
+from autograder.core import claims
+from autograder.sandbox import leftovers, session, zygote
 from autograder.sandbox.limits import Limits, cgroups_available, create_cgroup, remove_cgroup
 
-HOLDER = ("import sys; from autograder.sandbox import claims\n"
+HOLDER = ("import sys; from autograder.core import claims\n"
           "with claims.claimed(sys.argv[1]):\n    print('held', flush=True); sys.stdin.read()")
 LIMITS = Limits(cell_timeout=60, notebook_timeout=60, cpu_time=60, memory=512, processes=16, output=1)
 
