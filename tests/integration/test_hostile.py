@@ -338,9 +338,10 @@ def processes_in(folder) -> list[int]:
     return found
 
 
-def grader_after_its_first_grade(course, new: list[str]) -> tuple[subprocess.Popen, set[Path]]:
+def grader_after_its_first_grade(course, new: list[str]) -> tuple[subprocess.Popen, set[Path], str]:
     """Submit the reference solution as each of `new`, start `course autograde lab4` in a process group of its own
-    and return once it has graded the first of them: (the grader, the temporary folders there were before it)."""
+    and return once it has graded the first of them: (the grader, the temporary folders there were before it, the
+    student it graded)."""
     release = notebooks.read(course.root / "assignments" / LAB / f"{LAB}.ipynb")
     reference = mistakes.reference_solutions(notebooks.read(layout.source_notebook(course, LAB)))
     demo.write_submissions(course, LAB, {name: ("", mistakes.fill(release, reference)) for name in new})
@@ -349,8 +350,20 @@ def grader_after_its_first_grade(course, new: list[str]) -> tuple[subprocess.Pop
                               stdout=subprocess.PIPE, text=True, start_new_session=True, env=process.tool_env())
     for line in grader.stdout:
         if line.split()[:1] and line.split()[0] in new:
-            break
-    return grader, before
+            return grader, before, line.split()[0]
+    raise AssertionError(f"the grader ended (exit code {grader.wait()}) before it graded any of {new}")
+
+
+def run_folders_once_made(course, student: str, grader: subprocess.Popen, seconds: float = 120) -> list[Path]:
+    """The run folders of `student`'s submission in grading/, waited for while the grader lives (none if it ends or
+    `seconds` pass first)."""
+    deadline = time.monotonic() + seconds
+    while grader.poll() is None and time.monotonic() < deadline:
+        runs = list((course.root / layout.STATUS_DIR).glob(f"{submission.run_prefix()}{student}-*"))
+        if runs:
+            return runs
+        time.sleep(0.05)
+    return []
 
 
 def rerun_grades_exactly_the_rest(course, new: list[str]) -> None:
@@ -365,7 +378,9 @@ def test_killed_grader_resumes_without_losing_or_duplicating(course, first_run):
     """Killed after its first new grade, does a rerun grade exactly the rest, one gradebook entry each, and remove
     the folders and cgroups the killed grader left?"""
     new = ["next_1", "next_2"]
-    grader, before = grader_after_its_first_grade(course, new)
+    grader, before, first = grader_after_its_first_grade(course, new)
+    [second] = set(new) - {first}
+    runs = run_folders_once_made(course, second, grader)  # killed while it grades the second, not between the two
     for pid in [grader.pid, *processes_in(course.root)]:  # the grader, its nbgrader and kernel: all gone
         for kill in (os.killpg, os.kill):
             try:
@@ -374,7 +389,6 @@ def test_killed_grader_resumes_without_losing_or_duplicating(course, first_run):
                 pass
     grader.wait()
     left = leftovers.of_grader(grader.pid, before)  # its kernel and zygote folders, its cgroups where it made any
-    runs = list((course.root / layout.STATUS_DIR).glob(f"{submission.run_prefix()}*"))  # the submission's run folder
     assert left and runs, "a grader killed outright left nothing: the checks below would prove nothing"
     for path in [*left, *runs]:  # as if killed a minute ago: the rerun's sweep leaves younger ones to their graders
         os.utime(path, (time.time() - claims.GRACE - 5,) * 2)
@@ -390,7 +404,7 @@ def test_a_grader_stopped_with_sigterm_cleans_up_and_resumes(course, first_run):
     start no other, leave no process, cgroup or temporary folder behind, and end by SIGTERM, and does a rerun
     grade exactly the rest?"""
     new = ["stop_1", "stop_2", "stop_3"]
-    grader, before = grader_after_its_first_grade(course, new)
+    grader, before, _ = grader_after_its_first_grade(course, new)
     grader.send_signal(signal.SIGTERM)
     assert grader.wait(timeout=60) == -signal.SIGTERM
     deadline = time.monotonic() + 10  # the programs a zygote ran end within a second of their client
