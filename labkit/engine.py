@@ -188,13 +188,19 @@ def kernels_capped_below_avx512() -> bool:
     return isa != "ALL" and not any(native in isa for native in ("BF16", "AMX", "AVX10"))
 
 
+def native_bf16_unit() -> str | None:
+    """The unit this CPU runs bf16 on natively: "AMX", "AVX-512 BF16", "bf16" where torch cannot tell, or None."""
+    try:
+        if torch.cpu._is_amx_tile_supported():
+            return "AMX"
+        return "AVX-512 BF16" if torch.cpu._is_avx512_bf16_supported() else None
+    except AttributeError:
+        return "bf16" if torch.ops.mkldnn._is_mkldnn_bf16_supported() else None
+
+
 def cpu_has_fast_bf16() -> bool:
     """True when this CPU runs bf16 natively (AVX-512 BF16 or AMX), torch may use it, and CPU autocast works."""
-    try:
-        native = torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
-    except AttributeError:
-        native = bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    if not native or kernels_capped_below_avx512():
+    if native_bf16_unit() is None or kernels_capped_below_avx512():
         return False
     try:
         with torch.autocast("cpu", dtype=torch.bfloat16):
@@ -249,7 +255,7 @@ def autocast(device: torch.device, precision: str) -> contextlib.AbstractContext
 
 
 def describe_hardware(device: torch.device) -> str:
-    """The GPU's name, or the CPU's model, cores, torch threads and vector extension."""
+    """The GPU's name, or the CPU's model, cores, torch threads, vector extension and native bf16 unit."""
     if device.type == "cuda":
         return f"{torch.cuda.get_device_name(device)} (GPU)"
     name = platform.processor() or platform.machine() or "unknown CPU"
@@ -260,7 +266,9 @@ def describe_hardware(device: torch.device) -> str:
                 break
     except OSError:
         pass
-    return f"{name}, {cpu_cores()} cores, {torch.get_num_threads()} torch threads, {torch.backends.cpu.get_cpu_capability()}"
+    unit = native_bf16_unit()
+    return (f"{name}, {cpu_cores()} cores, {torch.get_num_threads()} torch threads, "
+            f"{torch.backends.cpu.get_cpu_capability()}{f' + {unit}' if unit else ''}")
 
 
 def cpu_cores() -> int:

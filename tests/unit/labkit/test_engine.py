@@ -339,6 +339,17 @@ def test_kernels_capped_below_avx512_turn_auto_bf16_off(monkeypatch, capability,
         assert not engine.cpu_has_fast_bf16()
 
 
+@pytest.mark.parametrize("amx, avx512_bf16, label", [(True, True, "AVX512 + AMX"), (False, True, "AVX512 + AVX-512 BF16"),
+                                                     (False, False, "AVX512")])
+def test_hardware_label_names_the_native_bf16_unit(monkeypatch, amx, avx512_bf16, label):
+    """Does a CPU's hardware label tell AMX from AVX-512 BF16 from neither, which the capability alone does not?"""
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: "AVX512")
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx)
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: avx512_bf16)
+    assert engine.describe_hardware(CPU).endswith(f"torch threads, {label}")
+    assert (engine.native_bf16_unit() is None) is (label == "AVX512")
+
+
 def test_resumed_run_keeps_the_precision_it_started_with(tmp_path, monkeypatch, capsys):
     """Does a run started in bf16 ("auto" on a bf16 CPU) resume in bf16 where "auto" would pick fp32, and say so?"""
     train, val, _ = splits(100)
