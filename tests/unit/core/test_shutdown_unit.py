@@ -21,8 +21,9 @@ HOLDER = textwrap.dedent("""
         finally:
             open(sys.argv[1], "w").write("cleaned")
 
-    ignore = sys.argv[3:]
-    for name in ignore:
+    for name in ("SIGTERM", "SIGHUP"):  # the defaults, whatever the test run inherited (nohup ignores SIGHUP)
+        signal.signal(getattr(signal, name), signal.SIG_DFL)
+    for name in sys.argv[3:]:
         signal.signal(getattr(signal, name), signal.SIG_IGN)
     stops = shutdown.stops_cleanly() if sys.argv[2] == "stops_cleanly" else contextlib.nullcontext()
     with stops, sandbox():
