@@ -267,8 +267,8 @@ def describe_hardware(device: torch.device) -> str:
     except OSError:
         pass
     unit = native_bf16_unit()
-    return (f"{name}, {cpu_cores()} cores, {torch.get_num_threads()} torch threads, "
-            f"{torch.backends.cpu.get_cpu_capability()}{f' + {unit}' if unit else ''}")
+    bf16 = f" + {unit}" if unit else ""
+    return f"{name}, {cpu_cores()} cores, {torch.get_num_threads()} torch threads, {torch.backends.cpu.get_cpu_capability()}{bf16}"
 
 
 def cpu_cores() -> int:
