@@ -267,8 +267,8 @@ def describe_hardware(device: torch.device) -> str:
     except OSError:
         pass
     unit = native_bf16_unit()
-    bf16 = f" + {unit}" if unit else ""
-    return f"{name}, {cpu_cores()} cores, {torch.get_num_threads()} torch threads, {torch.backends.cpu.get_cpu_capability()}{bf16}"
+    vector = torch.backends.cpu.get_cpu_capability() + (f" + {unit}" if unit else "")
+    return f"{name}, {cpu_cores()} cores, {torch.get_num_threads()} torch threads, {vector}"
 
 
 def cpu_cores() -> int:
