@@ -1,6 +1,7 @@
 """The committed reference results: every figure comes from a run's JSON, which names its data, length and hardware."""
 
 import json
+import re
 
 import pytest
 
@@ -46,6 +47,23 @@ def test_tables_are_generated_from_the_json():
         assert (lab / "README.md").read_text() == expected, f"{lab}/README.md is stale: run `course results`"
     readme = (layout.KIT_DIR / "README.md").read_text()
     assert tables.summary(RESULTS) in readme, "the README's results summary is stale: run `course results`"
+
+
+def measured_figures() -> set[str]:
+    """Every figure a committed run recorded (top-level fields of its JSON, lab 1's executed notebook), as 'NN.NN'."""
+    figures = {f"{value:.2f}" for _, _, record in records() for value in record.values()
+               if isinstance(value, float) or isinstance(value, int) and not isinstance(value, bool)}
+    notebook = (RESULTS / "lab1" / "notebook-run.ipynb").read_text()
+    return figures | set(re.findall(r"\d+\.\d\d(?= %)", notebook))
+
+
+def test_the_readme_prose_quotes_only_measured_figures():
+    """Is every accuracy the README's "Measured so far" prose quotes one that a committed run recorded?"""
+    readme = (layout.KIT_DIR / "README.md").read_text()
+    prose = readme[readme.index("Measured so far"):readme.index("<!-- reference results")]
+    quoted = set(re.findall(r"\d+\.\d\d(?= %)", prose))
+    assert len(quoted) > 10, "the README's measured-results prose quotes (almost) no figures"
+    assert quoted <= measured_figures(), f"figures no committed run recorded: {sorted(quoted - measured_figures())}"
 
 
 @pytest.mark.parametrize("load, seconds, expected", [
