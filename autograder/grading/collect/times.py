@@ -28,7 +28,6 @@ STAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f %Z"  # as autograder/demo.py writes it; nbg
 MOODLE_FORMATS = ("%A, %d %B %Y, %I:%M %p", "%d %B %Y, %I:%M %p")
 MOODLE_NO_TIME = {"", "-"}
 BLACKBOARD_FORMAT = "%Y-%m-%d-%H-%M-%S"  # the attempt time in Blackboard's file names, the server's local time
-TIMES_COLUMNS = ("lms_id", "login", "submitted_at")
 WORKSHEET_COLUMNS = {"identifier": "Identifier", "name": "Full name", "email": "Email address",
                      "time": "Last modified (submission)"}
 
