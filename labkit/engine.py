@@ -179,6 +179,14 @@ def steps_per_epoch(n: int, batch_size: int, max_steps: int | None = None) -> in
 # Precision
 
 
+KERNEL_CAP_VARIABLES = ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA")
+
+
+def kernel_caps() -> str:
+    """The environment settings that cap torch's or oneDNN's kernels, "NAME=value, ..." ("" when none)."""
+    return ", ".join(f"{name}={os.environ[name]}" for name in KERNEL_CAP_VARIABLES if os.environ.get(name))
+
+
 def kernels_capped_below_avx512() -> bool:
     """True when torch's or oneDNN's kernels are limited to less than AVX-512 (ATEN_CPU_CAPABILITY,
     ONEDNN_MAX_CPU_ISA), so bf16 would run emulated however capable the CPU is."""
@@ -255,7 +263,8 @@ def autocast(device: torch.device, precision: str) -> contextlib.AbstractContext
 
 
 def describe_hardware(device: torch.device) -> str:
-    """The GPU's name, or the CPU's model, cores, torch threads, vector extension and native bf16 unit."""
+    """The GPU's name, or the CPU's model, cores, torch threads, vector extension, native bf16 unit and any
+    kernel cap (a run with its kernels capped at AVX2 stands in for an AVX2-only CPU and says so)."""
     if device.type == "cuda":
         return f"{torch.cuda.get_device_name(device)} (GPU)"
     name = platform.processor() or platform.machine() or "unknown CPU"
@@ -266,8 +275,12 @@ def describe_hardware(device: torch.device) -> str:
                 break
     except OSError:
         pass
-    unit = native_bf16_unit()
-    vector = torch.backends.cpu.get_cpu_capability() + (f" + {unit}" if unit else "")
+    unit, caps = native_bf16_unit(), kernel_caps()
+    vector = torch.backends.cpu.get_cpu_capability()
+    if unit:
+        vector += f" ({unit} unused)" if kernels_capped_below_avx512() else f" + {unit}"
+    if caps:
+        vector += f", kernels capped by {caps}"
     return f"{name}, {cpu_cores()} cores, {torch.get_num_threads()} torch threads, {vector}"
 
 

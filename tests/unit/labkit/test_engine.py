@@ -346,8 +346,28 @@ def test_hardware_label_names_the_native_bf16_unit(monkeypatch, amx, avx512_bf16
     monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: "AVX512")
     monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx)
     monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: avx512_bf16)
+    for name in engine.KERNEL_CAP_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
     assert engine.describe_hardware(CPU).endswith(f"torch threads, {label}")
     assert (engine.native_bf16_unit() is None) is (label == "AVX512")
+
+
+@pytest.mark.parametrize("capability, caps, label", [
+    ("AVX2", {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"},
+     "AVX2 (AMX unused), kernels capped by ATEN_CPU_CAPABILITY=avx2, ONEDNN_MAX_CPU_ISA=AVX2"),
+    ("AVX512", {"ONEDNN_MAX_CPU_ISA": "AVX2"}, "AVX512 (AMX unused), kernels capped by ONEDNN_MAX_CPU_ISA=AVX2"),
+    ("AVX512", {"ONEDNN_MAX_CPU_ISA": "AVX512_CORE_AMX"},
+     "AVX512 + AMX, kernels capped by ONEDNN_MAX_CPU_ISA=AVX512_CORE_AMX"),
+], ids=["both-capped", "onednn-capped", "capped-above-amx"])
+def test_hardware_label_names_a_kernel_cap(monkeypatch, capability, caps, label):
+    """Does a run on an AMX CPU with its kernels capped at AVX2 say so, rather than pass for an AVX2-only CPU?"""
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: capability)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: True)
+    for name in engine.KERNEL_CAP_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in caps.items():
+        monkeypatch.setenv(name, value)
+    assert engine.describe_hardware(CPU).endswith(f"torch threads, {label}")
 
 
 def test_resumed_run_keeps_the_precision_it_started_with(tmp_path, monkeypatch, capsys):
