@@ -184,7 +184,8 @@ KERNEL_CAP_VARIABLES = ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "DNNL_MAX_C
 
 def kernel_caps() -> str:
     """The environment settings that cap torch's or oneDNN's kernels, "NAME=value, ..." ("" when none)."""
-    return ", ".join(f"{name}={os.environ[name]}" for name in KERNEL_CAP_VARIABLES if os.environ.get(name))
+    settings = {name: os.environ.get(name, "") for name in KERNEL_CAP_VARIABLES}
+    return ", ".join(f"{name}={value}" for name, value in settings.items() if value and value.upper() != "ALL")
 
 
 def kernels_capped_below_avx512() -> bool:

@@ -358,7 +358,8 @@ def test_hardware_label_names_the_native_bf16_unit(monkeypatch, amx, avx512_bf16
     ("AVX512", {"ONEDNN_MAX_CPU_ISA": "AVX2"}, "AVX512 (AMX unused), kernels capped by ONEDNN_MAX_CPU_ISA=AVX2"),
     ("AVX512", {"ONEDNN_MAX_CPU_ISA": "AVX512_CORE_AMX"},
      "AVX512 + AMX, kernels capped by ONEDNN_MAX_CPU_ISA=AVX512_CORE_AMX"),
-], ids=["both-capped", "onednn-capped", "capped-above-amx"])
+    ("AVX512", {"ONEDNN_MAX_CPU_ISA": "ALL"}, "AVX512 + AMX"),
+], ids=["both-capped", "onednn-capped", "capped-above-amx", "all-is-no-cap"])
 def test_hardware_label_names_a_kernel_cap(monkeypatch, capability, caps, label):
     """Does a run on an AMX CPU with its kernels capped at AVX2 say so, rather than pass for an AVX2-only CPU?"""
     monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: capability)
